@@ -1,0 +1,1 @@
+"""ektp: KTP-el issuance platform for Indonesian civil-registry offices."""

@@ -1,0 +1,65 @@
+"""The REST API root: routers of each app, authentication, and the error shape
+``{"detail": ..., "code": ...}`` shared by every refusal."""
+
+from django.contrib.auth import authenticate
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, ValidationError
+from ninja.security import HttpBasicAuth, django_auth
+
+from ektp.errors import DomainError
+
+
+class OperatorBasicAuth(HttpBasicAuth):
+    """For scripts and station clients; browsers use the session (with CSRF)."""
+
+    def authenticate(self, request, username, password):
+        user = authenticate(request, username=username, password=password)
+        if user is not None and user.is_active:
+            request.user = user
+            return user
+        return None
+
+
+api = NinjaAPI(
+    title="ektp API",
+    version="1",
+    description="Register, perekaman, penunggalan and permohonan KTP-el.",
+    auth=[django_auth, OperatorBasicAuth()],
+)
+
+
+@api.exception_handler(DomainError)
+def domain_error(request, exc: DomainError):
+    body = {"detail": exc.message, "code": exc.code}
+    return api.create_response(request, body, status=exc.status)
+
+
+@api.exception_handler(ValidationError)
+def validation_error(request, exc: ValidationError):
+    return api.create_response(
+        request, {"detail": exc.errors, "code": "validation_error"}, status=422
+    )
+
+
+@api.exception_handler(AuthenticationError)
+def authentication_error(request, exc):
+    return api.create_response(
+        request, {"detail": "Authentication required", "code": "unauthenticated"}, status=401
+    )
+
+
+def register_routers() -> None:
+    from ektp.dedup.api import router as dedup_router
+    from ektp.enrollment.api import router as enrollment_router
+    from ektp.issuance.api import router as issuance_router
+    from ektp.regions.api import router as regions_router
+    from ektp.residents.api import router as residents_router
+
+    api.add_router("/regions", regions_router)
+    api.add_router("/residents", residents_router)
+    api.add_router("/enrollments", enrollment_router)
+    api.add_router("/applications", issuance_router)
+    api.add_router("/adjudication", dedup_router)
+
+
+register_routers()

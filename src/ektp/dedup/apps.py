@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class DedupConfig(AppConfig):
+    name = "ektp.dedup"
+    verbose_name = "Penunggalan"

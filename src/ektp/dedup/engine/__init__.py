@@ -1,0 +1,1 @@
+"""Penunggalan engine: plain Python + numpy, no Django."""

@@ -1,0 +1,49 @@
+import pytest
+from django.core.management import call_command
+
+from ektp.demo.builder import typo
+from ektp.demo.models import PlantedDuplicate
+from ektp.issuance.models import Application
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def demo_password(monkeypatch):
+    monkeypatch.setenv("EKTP_DEMO_PASSWORD", "demo-test-password")
+
+
+def test_small_demo_finds_every_planted_duplicate_and_no_false_one(capsys):
+    call_command("demo", residents=150, seed=7, duplicate_rate=0.08, verbosity=0)
+    out = capsys.readouterr().out
+    planted = set(PlantedDuplicate.objects.values_list("duplicate_id", flat=True))
+    assert len(planted) >= 5
+    flagged = set(Application.objects.filter(
+        status__in=["DUPLICATE_RECORD", "ADJUDICATE_RECORD"]).values_list("resident_id", flat=True))
+    duplicates = set(Application.objects.filter(status="DUPLICATE_RECORD")
+                     .values_list("resident_id", flat=True))
+    assert duplicates == planted
+    assert flagged == planted
+    assert f"Duplikat ditemukan  {len(planted):>8}" in out
+    assert "Duplikat keliru            0" in out
+    assert "login admin /" in out
+
+
+def test_running_the_demo_again_builds_nothing_twice(capsys):
+    call_command("demo", residents=40, seed=3, verbosity=0)
+    before = Application.objects.count()
+    call_command("demo", residents=40, seed=3, verbosity=0)
+    assert Application.objects.count() == before
+    assert "sudah ada" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_typo_changes_exactly_one_word_slightly(seed):
+    import random
+
+    name = "YOHANES BENEDIKTUS NDOLU"
+    changed = typo(name, random.Random(seed))
+    differing = [(a, b) for a, b in zip(name.split(), changed.split(), strict=True) if a != b]
+    assert len(differing) == 1
+    original, misspelt = differing[0]
+    assert abs(len(original) - len(misspelt)) <= 1

@@ -1,0 +1,181 @@
+"""Settings, read from environment variables with safe defaults.
+
+Everything an office may need to change is an ``EKTP_*`` variable (or ``DATABASE_URL``);
+the README lists them. Outside debug the startup check (``ektp.checks``) refuses to run
+with a development secret key.
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_float(name: str, default: float) -> float:
+    return float(os.environ.get(name, default))
+
+
+def env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+DEV_SECRET_KEY = "ektp-development-key-not-for-production"
+
+DEBUG = env_bool("EKTP_DEBUG", True)
+SECRET_KEY = os.environ.get("EKTP_SECRET_KEY", DEV_SECRET_KEY)
+ALLOWED_HOSTS = os.environ.get("EKTP_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
+CSRF_TRUSTED_ORIGINS = [
+    origin for origin in os.environ.get("EKTP_CSRF_TRUSTED_ORIGINS", "").split(",") if origin
+]
+
+# Where the embedded database, the biometric key file and uploads live on a laptop.
+DATA_DIR = Path(os.environ.get("EKTP_DATA_DIR", Path.cwd() / "var")).resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+# "central" (a Dinas data centre) or "station" (a kecamatan/kelurahan laptop).
+EKTP_ROLE = os.environ.get("EKTP_ROLE", "central")
+# Code of this office/station; written into every enrollment id and history row.
+EKTP_SITE_CODE = os.environ.get("EKTP_SITE_CODE", "DINAS")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "ektp",
+    "ninja",
+    "django_tasks",
+    "django_tasks_db",
+    "ektp.regions",
+    "ektp.accounts",
+    "ektp.audit",
+    "ektp.residents",
+    "ektp.enrollment",
+    "ektp.issuance",
+    "ektp.dedup",
+    "ektp.demo",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "ektp.urls"
+WSGI_APPLICATION = "ektp.wsgi.application"
+AUTH_USER_MODEL = "accounts.User"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+def database_config() -> dict:
+    default_sqlite = f"sqlite:///{DATA_DIR / 'ektp.sqlite3'}"
+    config = dj_database_url.parse(os.environ.get("DATABASE_URL", default_sqlite))
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock at BEGIN
+        # so two writers queue instead of failing half-way with "database is locked".
+        config["OPTIONS"] = {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 30,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    else:
+        config["CONN_MAX_AGE"] = env_int("EKTP_DB_CONN_MAX_AGE", 60)
+        config["CONN_HEALTH_CHECKS"] = True
+    return config
+
+
+DATABASES = {"default": database_config()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "id"
+LANGUAGES = [("id", "Bahasa Indonesia"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+USE_TZ = True
+# Stored in UTC; shown in the office's zone (WIB Asia/Jakarta, WITA Asia/Makassar,
+# WIT Asia/Jayapura).
+TIME_ZONE = os.environ.get("EKTP_TIME_ZONE", "Asia/Makassar")
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("EKTP_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
+    }
+}
+
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+SESSION_COOKIE_HTTPONLY = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("EKTP_LOG_LEVEL", "INFO")},
+}
+
+# --- Biometrics -------------------------------------------------------------------------------
+# 32-byte AES key (base64) that seals templates at rest. Unset: a key file in DATA_DIR is made
+# on first use (fine on a laptop; production sets the variable from its secret store).
+EKTP_BIOMETRIC_KEY = os.environ.get("EKTP_BIOMETRIC_KEY", "")
+EKTP_MAX_PHOTO_BYTES = env_int("EKTP_MAX_PHOTO_BYTES", 2 * 1024 * 1024)
+EKTP_MIN_PHOTO_SIDE = env_int("EKTP_MIN_PHOTO_SIDE", 120)
+# The chip holds two index fingers; fewer captured fingers than this is an incomplete recording.
+EKTP_MIN_FINGERPRINTS = env_int("EKTP_MIN_FINGERPRINTS", 2)
+EKTP_FINGERPRINT_DIM = env_int("EKTP_FINGERPRINT_DIM", 128)
+
+# --- Penunggalan (dedup) thresholds -----------------------------------------------------------
+# Face: L2 distance between dlib 128-d embeddings (dlib's own same-person bound is 0.6).
+EKTP_FACE_MATCH_DISTANCE = env_float("EKTP_FACE_MATCH_DISTANCE", 0.5)
+EKTP_FACE_REVIEW_DISTANCE = env_float("EKTP_FACE_REVIEW_DISTANCE", 0.6)
+# Fingerprint: mean cosine similarity over the fingers both recordings have.
+EKTP_FINGER_MATCH_SCORE = env_float("EKTP_FINGER_MATCH_SCORE", 0.80)
+EKTP_FINGER_REVIEW_SCORE = env_float("EKTP_FINGER_REVIEW_SCORE", 0.65)
