@@ -6,6 +6,7 @@ with a development secret key.
 """
 
 import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -64,6 +65,9 @@ INSTALLED_APPS = [
     "ektp.enrollment",
     "ektp.issuance",
     "ektp.dedup",
+    "ektp.devices",
+    "ektp.supplies",
+    "ektp.printing",
     "ektp.demo",
 ]
 
@@ -110,6 +114,10 @@ def database_config() -> dict:
             "timeout": 30,
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
+        # Tests run on a file (one per test process), not in memory, so that concurrent
+        # writers wait on the lock with WAL and the busy timeout, as in production.
+        test_file = Path(tempfile.gettempdir()) / f"ektp-test-{os.getpid()}.sqlite3"
+        config["TEST"] = {"NAME": str(test_file)}
     else:
         config["CONN_MAX_AGE"] = env_int("EKTP_DB_CONN_MAX_AGE", 60)
         config["CONN_HEALTH_CHECKS"] = True
@@ -139,6 +147,7 @@ TIME_ZONE = os.environ.get("EKTP_TIME_ZONE", "Asia/Makassar")
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -179,3 +188,25 @@ EKTP_FACE_REVIEW_DISTANCE = env_float("EKTP_FACE_REVIEW_DISTANCE", 0.6)
 # Fingerprint: mean cosine similarity over the fingers both recordings have.
 EKTP_FINGER_MATCH_SCORE = env_float("EKTP_FINGER_MATCH_SCORE", 0.80)
 EKTP_FINGER_REVIEW_SCORE = env_float("EKTP_FINGER_REVIEW_SCORE", 0.65)
+
+# --- Printing capacity (domain.md §4: a healthy printer ~200 cards a day, a faulty one 75) ---
+EKTP_PRINTER_CARDS_PER_DAY = env_int("EKTP_PRINTER_CARDS_PER_DAY", 200)
+EKTP_DEGRADED_PRINTER_CARDS_PER_DAY = env_int("EKTP_DEGRADED_PRINTER_CARDS_PER_DAY", 75)
+
+# --- Consumables (domain.md §4: a colour ribbon ~500 cards; film yield unverified) -----------
+EKTP_RIBBON_YIELD = env_int("EKTP_RIBBON_YIELD", 500)
+EKTP_FILM_YIELD = env_int("EKTP_FILM_YIELD", 500)
+EKTP_STOCK_LOW_DAYS = env_int("EKTP_STOCK_LOW_DAYS", 14)
+
+# --- Temporary certificates (Surat Keterangan pengganti KTP-el) -----------------------------
+# Ed25519 private key (PEM file) that signs the QR; made on first use when missing.
+EKTP_SUKET_KEY_FILE = Path(os.environ.get("EKTP_SUKET_KEY_FILE", DATA_DIR / "suket-signing.pem"))
+EKTP_PUBLIC_URL = os.environ.get("EKTP_PUBLIC_URL", "http://127.0.0.1:8000")
+EKTP_GOVERNMENT = os.environ.get("EKTP_GOVERNMENT", "PEMERINTAH KOTA KUPANG")
+EKTP_OFFICE_NAME = os.environ.get("EKTP_OFFICE_NAME", "DINAS KEPENDUDUKAN DAN PENCATATAN SIPIL")
+EKTP_OFFICE_ADDRESS = os.environ.get("EKTP_OFFICE_ADDRESS", "")
+EKTP_ISSUE_PLACE = os.environ.get("EKTP_ISSUE_PLACE", "Kupang")
+EKTP_OFFICIAL_TITLE = os.environ.get(
+    "EKTP_OFFICIAL_TITLE", "KEPALA DINAS KEPENDUDUKAN DAN PENCATATAN SIPIL KOTA KUPANG")
+EKTP_OFFICIAL_NAME = os.environ.get("EKTP_OFFICIAL_NAME", "")
+EKTP_OFFICIAL_NIP = os.environ.get("EKTP_OFFICIAL_NIP", "")

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 
 from ektp.dedup.engine.decision import (
     DUPLICATE,
@@ -29,6 +29,7 @@ FACE_DIM = 128
 # The sealed photo and signature (up to 2 MB each) are never needed for matching.
 IMAGE_FIELDS = ("photo_sealed", "signature_sealed")
 
+DEDUP_LOCK_KEY = 0x454B5450  # "EKTP": the advisory lock serialising penunggalan decisions
 # Recordings that have been through penunggalan (or beyond) and are searched against.
 GALLERY_STATUSES = frozenset({
     issuance_rules.S_PRR, issuance_rules.S_DUP, issuance_rules.S_ADJ, issuance_rules.S_SFP,
@@ -130,7 +131,24 @@ def _duplicate_kind(candidates: list[DedupCandidate]) -> str:
 def dedup_application(*, application_id: int, loaded: RegisterGallery | None = None,
                       actor=None) -> str:
     """Decide one application waiting at RECEIVED_AT_CENTRAL. Idempotent: an application that
-    has already been decided is left as it is and its status returned."""
+    has already been decided is left as it is and its status returned.
+
+    Search and decision run under one lock: two workers deciding two recordings of the same
+    person at once would each miss the other and both call it single."""
+    with transaction.atomic():
+        serialize_decisions()
+        return _dedup_locked(application_id, loaded, actor)
+
+
+def serialize_decisions() -> None:
+    """One penunggalan decision at a time across workers. SQLite needs nothing more: its
+    IMMEDIATE transactions already hold the write lock from BEGIN."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [DEDUP_LOCK_KEY])
+
+
+def _dedup_locked(application_id, loaded, actor) -> str:
     application = Application.objects.select_related("enrollment__resident").defer(
         *(f"enrollment__{name}" for name in IMAGE_FIELDS)).filter(pk=application_id).first()
     if application is None:

@@ -3,7 +3,7 @@ status changes. Reads go through ``restrict``; writes check the role (403) and t
 (404, as for a missing record)."""
 
 from django.db.models import QuerySet
-from ninja import Query, Router
+from ninja import Query, Router, Status
 from ninja.pagination import PageNumberPagination, paginate
 
 from ektp.accounts import rules as roles
@@ -47,11 +47,10 @@ def _applications(user, action: str) -> QuerySet[Application]:
     return restrict(user, action, _with_relations())
 
 
-def _application(user, action: str, application_id: int) -> Application:
-    application = _applications(user, action).filter(pk=application_id).first()
-    if application is None:
+def _check_visible(user, action: str, application_id: int) -> None:
+    """Missing and outside the user's scope answer alike: 404."""
+    if not _applications(user, action).filter(pk=application_id).exists():
         raise NotFound("Unknown application", code="application_unknown")
-    return application
 
 
 def _detail(application_id: int) -> Application:
@@ -67,7 +66,7 @@ def create_replacement(request, payload: ReplacementIn):
     application = application_replace(
         actor=request.user, resident_id=resident.pk, kind=payload.kind,
         police_letter_ref=payload.police_letter_ref, document_ref=payload.document_ref)
-    return 201, _detail(application.pk)
+    return Status(201, _detail(application.pk))
 
 
 @router.get("", response=list[ApplicationOut])
@@ -83,7 +82,7 @@ def list_applications(request, filters: Query[StatusFilter]):
 @router.get("/{application_id}", response={200: ApplicationDetailOut, **ERRORS})
 def get_application(request, application_id: int):
     """One application with its history: who moved it, when, where and why."""
-    _application(request.user, roles.APPLICATION_VIEW, application_id)
+    _check_visible(request.user, roles.APPLICATION_VIEW, application_id)
     return _detail(application_id)
 
 
@@ -92,7 +91,7 @@ def transition_application(request, application_id: int, payload: TransitionIn):
     """A supervisor moves an application, with a reason (409 illegal_transition when the state
     machine forbids it, 409 transition_reserved for penunggalan's and adjudication's own)."""
     _require(request.user, roles.APPLICATION_ADJUDICATE)
-    _application(request.user, roles.APPLICATION_ADJUDICATE, application_id)
+    _check_visible(request.user, roles.APPLICATION_ADJUDICATE, application_id)
     application_transition_manual(
         actor=request.user, application_id=application_id, to_status=payload.to_status,
         reason=payload.reason, expected_status=payload.from_status)

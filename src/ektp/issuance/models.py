@@ -55,3 +55,50 @@ class ApplicationHistory(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application_id}: {self.from_status} -> {self.to_status}"
+
+
+class SigningKey(models.Model):
+    """A public key this office signs certificates with (old ones stay to verify old papers)."""
+
+    key_id = models.CharField(max_length=16, primary_key=True)
+    public_pem = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.key_id
+
+
+class TemporaryCertificate(models.Model):
+    """A Surat Keterangan pengganti KTP-el: valid 6 months, superseded when the card is
+    issued, verifiable offline through its signed QR."""
+
+    region_path = "application__resident__family__village__code"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Berlaku")
+        SUPERSEDED = "superseded", _("Diganti KTP-el")
+        REVOKED = "revoked", _("Dicabut")
+
+    number = models.CharField(max_length=60, unique=True)
+    application = models.ForeignKey(Application, on_delete=models.PROTECT,
+                                    related_name="certificates")
+    office = models.ForeignKey("devices.Office", on_delete=models.PROTECT, related_name="+")
+    issued_on = models.DateField()
+    valid_until = models.DateField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    status_reason = models.CharField(max_length=200, blank=True)
+    qr_text = models.TextField()
+    key = models.ForeignKey(SigningKey, on_delete=models.PROTECT, related_name="+")
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT,
+                                  related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            # One live certificate per application: a reprint is the same certificate.
+            models.UniqueConstraint(fields=["application"], condition=models.Q(status="active"),
+                                    name="one_active_certificate_per_application"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number

@@ -15,10 +15,12 @@ S_CANCELLED = "CANCELLED"
 
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     S_BIO: frozenset({S_SFE, S_CANCELLED}),
-    S_SFE: frozenset({S_RAC}),
-    S_RAC: frozenset({S_PRR, S_DUP, S_ADJ, S_EFC}),
+    # CANCELLED from any status before the hand-over: the applicant died (or withdrew); a
+    # dead person's card must never be printed or handed over.
+    S_SFE: frozenset({S_RAC, S_CANCELLED}),
+    S_RAC: frozenset({S_PRR, S_DUP, S_ADJ, S_EFC, S_CANCELLED}),
     # An adjudicator confirms the duplicate or clears the record as single.
-    S_ADJ: frozenset({S_PRR, S_DUP}),
+    S_ADJ: frozenset({S_PRR, S_DUP, S_CANCELLED}),
     # Efac: the central record is deleted and the recording resent or re-captured.
     S_EFC: frozenset({S_BIO, S_CANCELLED}),
     # A duplicate recording is deleted centrally; the application ends there.
@@ -26,8 +28,8 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     # The one printable status. A print job that spoils the card puts the record back to PRR.
     S_PRR: frozenset({S_SFP, S_CANCELLED}),
     S_SFP: frozenset({S_PRINTED, S_PRR}),
-    S_PRINTED: frozenset({S_SHIPPED, S_ISSUED}),
-    S_SHIPPED: frozenset({S_ISSUED}),
+    S_PRINTED: frozenset({S_SHIPPED, S_ISSUED, S_CANCELLED}),
+    S_SHIPPED: frozenset({S_ISSUED, S_CANCELLED}),
     S_ISSUED: frozenset(),
     S_CANCELLED: frozenset(),
 }

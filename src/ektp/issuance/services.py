@@ -98,13 +98,13 @@ def application_replace(*, actor, resident_id: int, kind: str, police_letter_ref
     if missing:
         raise DomainError("A required paper is missing", code=missing)
     resident = _locked_resident(resident_id)
+    if _open_application_exists(resident.pk):
+        raise Conflict("The resident already has an open application",
+                       code="application_open_exists")
     enrollment = _verified_enrollment(resident)
     if enrollment is None:
         raise Conflict("No verified recording exists; a first card needs perekaman",
                        code="enrollment_missing")
-    if _open_application_exists(resident.pk):
-        raise Conflict("The resident already has an open application",
-                       code="application_open_exists")
     application = application_start(
         actor=actor, resident=resident, kind=kind, status=rules.S_RAC, enrollment=enrollment,
         police_letter_ref=police_letter_ref, document_ref=document_ref)

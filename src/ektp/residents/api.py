@@ -9,7 +9,7 @@ import re
 
 from django.db.models import F
 from django.utils.translation import gettext as _
-from ninja import Router
+from ninja import Router, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from ektp.accounts.rules import RESIDENT_CHANGE, RESIDENT_VIEW
@@ -36,8 +36,9 @@ router = Router(tags=["residents"])
 
 READ_ERRORS = {401: ErrorOut, 404: ErrorOut}
 WRITE_ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
-PAGE_LIMIT = 100  # a page is capped so the list cannot be used to harvest the register
+PAGE_LIMIT = 100  # caps one response, so no single call dumps a whole region
 _SEPARATORS = re.compile(r"[\s.\-]")
+LIST_COLUMNS = ("id", "nik", "name", "sex", "birth_date", "status", "family_id")
 
 
 def _operator(request):
@@ -73,7 +74,7 @@ def _village_in_scope(user, code: str) -> str:
     except ValueError:
         normalized = None
     if normalized is None or not region_allowed(user, normalized):
-        raise NotFound(_("Unknown region code %(code)r") % {"code": code}, code="region_unknown")
+        raise NotFound(_("Unknown region code %(code)s") % {"code": code}, code="region_unknown")
     return normalized
 
 
@@ -91,7 +92,7 @@ def create_family(request, payload: FamilyIn):
         actor=user, village_code=village_code, address=payload.address, rt=payload.rt,
         rw=payload.rw, kk_number=payload.kk_number,
     )
-    return 201, family
+    return Status(201, family)
 
 
 @router.post("", response={201: ResidentOut, **WRITE_ERRORS})
@@ -100,9 +101,9 @@ def register_resident(request, payload: ResidentIn):
     user = _operator(request)
     _require_change(user)
     family = _family_in_scope(user, pk=payload.family_id)
-    fields = payload.dict(exclude={"family_id"})
+    fields = payload.model_dump(exclude={"family_id"})
     resident = services.resident_register(actor=user, family_id=family.pk, **fields)
-    return 201, _detail(resident.pk)
+    return Status(201, _detail(resident.pk))
 
 
 @router.get("", response={200: list[ResidentListOut], 401: ErrorOut})
@@ -117,8 +118,10 @@ def list_residents(request, q: str | None = None, nik: str | None = None,
         residents = residents.filter(nik=_SEPARATORS.sub("", nik))
     if kk:
         residents = residents.filter(family__kk_number=_SEPARATORS.sub("", kk))
-    # The village code comes from the join, not from a per-row family query.
-    return residents.annotate(village_code=F("family__village_id")).order_by("name", "id")
+    # Only the listed columns are loaded, and the village code comes from the join rather
+    # than from a query per row.
+    return (residents.only(*LIST_COLUMNS).annotate(village_code=F("family__village_id"))
+            .order_by("name", "id"))
 
 
 @router.get("/{int:resident_id}", response={200: ResidentOut, **READ_ERRORS})
@@ -150,7 +153,7 @@ def move_resident(request, resident_id: int, payload: MoveIn):
     services.resident_move(actor=user, resident_id=resident.pk,
                            document_ref=payload.document_ref, address=payload.address,
                            rt=payload.rt, rw=payload.rw, **destination)
-    return 200, _detail(resident.pk)
+    return Status(200, _detail(resident.pk))
 
 
 def _move_destination(user, payload: MoveIn) -> dict:
@@ -169,7 +172,7 @@ def record_death(request, resident_id: int, payload: DeathIn):
     resident = _resident_in_scope(user, RESIDENT_CHANGE, resident_id)
     services.resident_record_death(actor=user, resident_id=resident.pk,
                                    died_on=payload.died_on, document_ref=payload.document_ref)
-    return 200, _detail(resident.pk)
+    return Status(200, _detail(resident.pk))
 
 
 @router.post("/{int:resident_id}/changes", response={200: ResidentOut, **WRITE_ERRORS})
@@ -183,4 +186,4 @@ def change_resident_data(request, resident_id: int, payload: ChangeIn):
                                   changes=payload.changes.sent(),
                                   document_type=payload.document_type,
                                   document_ref=payload.document_ref)
-    return 200, _detail(resident.pk)
+    return Status(200, _detail(resident.pk))

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SuppliesConfig(AppConfig):
+    name = "ektp.supplies"
+    verbose_name = "Blangko dan bahan cetak"
