@@ -27,7 +27,7 @@ testdata:
 	scripts/fetch_test_faces.sh
 
 lint: install
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests scripts conftest.py
 
 # The suite runs on SQLite; when DATABASE_URL names a PostgreSQL server it runs there too.
 test: install testdata lint

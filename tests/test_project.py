@@ -6,7 +6,8 @@ import sys
 import pytest
 from django.core.checks import Error
 
-from ektp import checks, settings as project_settings
+from ektp import checks
+from ektp import settings as project_settings
 
 
 def _ids(problems):
