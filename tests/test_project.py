@@ -66,7 +66,8 @@ def test_openapi_schema_builds_and_lists_every_router(client):
     assert response.status_code == 200
     paths = response.json()["paths"]
     for prefix in ("/api/regions", "/api/residents", "/api/enrollments", "/api/applications",
-                   "/api/adjudication"):
+                   "/api/adjudication", "/api/print", "/api/devices", "/api/supplies",
+                   "/api/certificates"):
         assert any(path.startswith(prefix) for path in paths), prefix
 
 

@@ -50,16 +50,24 @@ def authentication_error(request, exc):
 
 def register_routers() -> None:
     from ektp.dedup.api import router as dedup_router
+    from ektp.devices.api import router as devices_router
     from ektp.enrollment.api import router as enrollment_router
     from ektp.issuance.api import router as issuance_router
+    from ektp.issuance.suket_api import router as certificates_router
+    from ektp.printing.api import router as printing_router
     from ektp.regions.api import router as regions_router
     from ektp.residents.api import router as residents_router
+    from ektp.supplies.api import router as supplies_router
 
     api.add_router("/regions", regions_router)
     api.add_router("/residents", residents_router)
     api.add_router("/enrollments", enrollment_router)
     api.add_router("/applications", issuance_router)
     api.add_router("/adjudication", dedup_router)
+    api.add_router("/print", printing_router)
+    api.add_router("/devices", devices_router)
+    api.add_router("/certificates", certificates_router)
+    api.add_router("/supplies", supplies_router)
 
 
 register_routers()

@@ -7,7 +7,7 @@ The model, so results can be reproduced and reasoned about:
   then about 0.32 apart (L2) and two people about 1.0 apart, as dlib's ResNet behaves on real
   photos (same person below 0.6).
 - Fingerprint: per finger an identity unit vector of R^128; a capture adds Gaussian noise with
-  sigma 0.042 per dimension and is re-normalised, so two captures of one finger have cosine
+  sigma 0.03 per dimension and is re-normalised, so two captures of one finger have cosine
   about 0.9 and two different fingers about 0 +- 0.09.
 """
 
@@ -19,7 +19,7 @@ FACE_DIM = 128
 FINGER_DIM = 128
 FACE_IDENTITY_NORM = 0.72
 FACE_NOISE = 0.02
-FINGER_NOISE = 0.042
+FINGER_NOISE = 0.03
 FINGERS = tuple(range(1, 11))
 
 

@@ -10,7 +10,14 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     IN_REPAIR: frozenset({WORKING, BROKEN, RETIRED}),
     RETIRED: frozenset(),
 }
-PRINTING_STATUSES = frozenset({WORKING, DEGRADED})
+# A degraded device still does its job, only slower (a faulty printer about 75 cards a day):
+# it counts as in service, for printing and for recording alike.
+IN_SERVICE_STATUSES = frozenset({WORKING, DEGRADED})
+PRINTING_STATUSES = IN_SERVICE_STATUSES
+# A retired device has left the office's fleet; every other one is still counted.
+FLEET_STATUSES = frozenset(ALLOWED_TRANSITIONS) - {RETIRED}
+
+MAX_TEXT = 300  # description and repair note, as stored
 
 
 def can_transition(current: str, target: str) -> bool:
@@ -21,3 +28,8 @@ def cards_per_day(statuses: list[str], *, per_working: int, per_degraded: int) -
     """What the printers can really print in a day (a healthy one about 200, a faulty one 75)."""
     return sum(per_working if s == WORKING else per_degraded if s == DEGRADED else 0
                for s in statuses)
+
+
+def capacity(working: int, degraded: int, *, per_working: int, per_degraded: int) -> int:
+    """The same figure from counts (what an aggregate query gives)."""
+    return working * per_working + degraded * per_degraded

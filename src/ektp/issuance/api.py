@@ -65,7 +65,8 @@ def create_replacement(request, payload: ReplacementIn):
     resident = _resident_in_region(request.user, payload.resident_id)
     application = application_replace(
         actor=request.user, resident_id=resident.pk, kind=payload.kind,
-        police_letter_ref=payload.police_letter_ref, document_ref=payload.document_ref)
+        police_letter_ref=payload.police_letter_ref, document_ref=payload.document_ref,
+        returned_card_serial=payload.returned_card_serial, office_id=payload.office_id)
     return Status(201, _detail(application.pk))
 
 

@@ -21,6 +21,9 @@ class ReplacementIn(Schema):
     kind: Literal["lost", "damaged", "data_change", "move"]
     police_letter_ref: str = Field("", max_length=100)
     document_ref: str = Field("", max_length=100)
+    # A damaged card is handed in where the replacement is asked for.
+    returned_card_serial: str = Field("", max_length=40)
+    office_id: int | None = None
 
 
 class TransitionIn(Schema):

@@ -88,15 +88,22 @@ def application_start(*, actor, resident: Resident, kind: str, status: str, enro
 
 @transaction.atomic
 def application_replace(*, actor, resident_id: int, kind: str, police_letter_ref: str = "",
-                        document_ref: str = "", enqueue_dedup: bool = True) -> Application:
+                        document_ref: str = "", returned_card_serial: str = "",
+                        office_id: int | None = None,
+                        enqueue_dedup: bool = True) -> Application:
     """A replacement card (lost, damaged, data change, move): no new recording; the resident's
-    existing recording goes straight back through the penunggalan check to PRR."""
+    existing recording goes straight back through the penunggalan check to PRR. A damaged
+    card is handed in and booked as an invalid card at ``office_id``; the old card's number
+    becomes void when the new card is issued."""
     if kind not in rules.REPLACEMENT_KINDS:
         raise DomainError(f"Not a replacement kind: {kind}", code="application_kind")
     missing = rules.requirements_missing(
         kind, police_letter_ref=police_letter_ref, document_ref=document_ref)
     if missing:
         raise DomainError("A required paper is missing", code=missing)
+    if kind == "damaged" and not (returned_card_serial.strip() and office_id):
+        raise DomainError("A damaged card is handed in: give its serial and the office",
+                          code="old_card_required")
     resident = _locked_resident(resident_id)
     if _open_application_exists(resident.pk):
         raise Conflict("The resident already has an open application",
@@ -108,6 +115,11 @@ def application_replace(*, actor, resident_id: int, kind: str, police_letter_ref
     application = application_start(
         actor=actor, resident=resident, kind=kind, status=rules.S_RAC, enrollment=enrollment,
         police_letter_ref=police_letter_ref, document_ref=document_ref)
+    if kind == "damaged":
+        from ektp.supplies.services import old_card_return
+
+        old_card_return(actor=actor, office_id=office_id, card_serial=returned_card_serial,
+                        reason="returned_damaged", nik=resident.nik)
     audit_record(actor=actor, action="create", obj=application, nik=resident.nik)
     if enqueue_dedup:
         queue_dedup(application.pk)

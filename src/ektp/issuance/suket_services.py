@@ -1,109 +1,255 @@
 """Temporary certificates (Surat Keterangan pengganti KTP-el): issue, render, verify,
-supersede when the card is issued, revoke. The QR is signed with this office's Ed25519 key."""
+supersede when the card is issued, revoke. The QR is signed with this office's Ed25519 key.
+
+Concurrency: an issue locks its application row (a second issue for it waits, then finds the
+live certificate; a hand-over cannot slip between the status check and the insert) and the
+regency's region row (numbers are per regency and year, so two offices never take the same
+serial). On SQLite the IMMEDIATE transaction already serialises writers; on PostgreSQL the locks
+do. Lock order is always application, then region.
+"""
 
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
+from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models.functions import Length
+from django.urls import reverse
 from django.utils import timezone
 
+from ektp.audit.models import AuditEvent
 from ektp.audit.services import audit_record
 from ektp.devices.models import Office
-from ektp.errors import Conflict, NotFound
+from ektp.errors import Conflict, DomainError, NotFound
 from ektp.issuance import rules, suket_signing
 from ektp.issuance.models import Application, SigningKey, TemporaryCertificate
 from ektp.issuance.suket_document import CertificateDocument, render_certificate_pdf
+from ektp.regions.models import Region
+
+Status = TemporaryCertificate.Status
 
 # A certificate stands in for a card still to come: from a recording that passed penunggalan
-# until the card is in the holder's hands.
-CERTIFIABLE = frozenset({rules.S_PRR, rules.S_SFP, rules.S_PRINTED, rules.S_SHIPPED,
-                         rules.S_ADJ, rules.S_RAC, rules.S_SFE})
+# until the card is in the holder's hands. Not before: a recording still waiting for (or under)
+# adjudication may be a second identity, and this paper is exactly what such fraud wants.
+CERTIFIABLE = frozenset({rules.S_PRR, rules.S_SFP, rules.S_PRINTED, rules.S_SHIPPED})
+
+# The application's end also ends its certificate, even when nobody updated the certificate row
+# (a hand-over recorded by hand, a cancellation after death): verify and print look at both.
+ENDED_BY_APPLICATION = {rules.S_ISSUED: Status.SUPERSEDED, rules.S_CANCELLED: Status.REVOKED}
+
+# Verify statuses beyond suket_signing's valid/expired.
+STATUS_REVOKED = Status.REVOKED.value
+STATUS_SUPERSEDED = Status.SUPERSEDED.value
+
+# Signed by one of our keys, yet not the certificate the register holds under that number: a
+# leaked key or a lost database. Never "valid".
+QR_NOT_REGISTERED = "qr_not_registered"
+QR_MAX_INPUT = 4000  # a pasted link is longer than the bare text; refuse anything far beyond
+
+NUMBER_SERIAL_DIGITS = 6
 
 
-@lru_cache(maxsize=1)
+# --- keys ------------------------------------------------------------------------------------
+
+
 def office_private_key():
-    return suket_signing.load_or_create_key_file(settings.EKTP_SUKET_KEY_FILE)
+    """This office's signing key; the path is read each time so a changed setting takes effect."""
+    return _private_key_at(Path(settings.EKTP_SUKET_KEY_FILE))
+
+
+@lru_cache(maxsize=4)
+def _private_key_at(path: Path):
+    return suket_signing.load_or_create_key_file(path)
 
 
 def current_signing_key() -> SigningKey:
-    public = office_private_key().public_key()
-    kid = suket_signing.key_id(public)
-    key, _ = SigningKey.objects.get_or_create(
-        key_id=kid, defaults={"public_pem": suket_signing.public_key_pem(
-            office_private_key()).decode()})
-    return key
+    """Register this office's public key (idempotent) and return its row.
+
+    INSERT ... ON CONFLICT DO NOTHING: two processes registering a new key at once both go on,
+    where a plain insert would make the second one fail.
+    """
+    private_key = office_private_key()
+    kid = suket_signing.key_id(private_key.public_key())
+    pem = suket_signing.public_key_pem(private_key).decode()
+    SigningKey.objects.bulk_create([SigningKey(key_id=kid, public_pem=pem)],
+                                   ignore_conflicts=True)
+    return SigningKey.objects.get(key_id=kid)
 
 
 def trusted_keys() -> dict:
-    current_signing_key()
+    """Every public key this office ever signed with. Read only: verifying is public, so it
+    neither writes nor needs the private key file."""
     return suket_signing.trusted_key_map(
         suket_signing.load_public_key(pem.encode())
         for pem in SigningKey.objects.values_list("public_pem", flat=True))
 
 
-def _number(office: Office, issued_on) -> str:
-    regency = office.region_id[:5].replace(".", "")
-    count = TemporaryCertificate.objects.filter(issued_on__year=issued_on.year).count() + 1
-    return f"470/SKT/{regency}/{issued_on.year}/{count:06d}"
+# --- links -----------------------------------------------------------------------------------
+
+
+def verify_url() -> str:
+    """The public verify page, as printed under the QR."""
+    return settings.EKTP_PUBLIC_URL.rstrip("/") + reverse("suket_verify")
+
+
+def verify_link(certificate: TemporaryCertificate) -> str:
+    """What the printed QR holds: the verify page with the signed text, so a phone's scanner
+    opens the answer directly."""
+    return f"{verify_url()}?{urlencode({'qr': certificate.qr_text})}"
+
+
+def qr_text_from_scan(scanned: str) -> str:
+    """The signed text out of what a scanner or a paste gives: the text itself or the link."""
+    text = scanned.strip()
+    if text.lower().startswith(("http://", "https://")):
+        values = parse_qs(urlsplit(text).query).get("qr")
+        if values:
+            return values[0].strip()
+    return text  # anything else is left to parse_and_verify to refuse (qr_format)
+
+
+# --- issue -----------------------------------------------------------------------------------
+
+
+def certificate_issue(*, actor, application_id: int, office_id: int) -> TemporaryCertificate:
+    """Issue the certificate, or return the live one (a reprint is the same paper)."""
+    certificate, _created = certificate_issue_or_get(
+        actor=actor, application_id=application_id, office_id=office_id)
+    return certificate
 
 
 @transaction.atomic
-def certificate_issue(*, actor, application_id: int, office_id: int) -> TemporaryCertificate:
-    """Issue the certificate, or return the live one (a reprint is the same paper)."""
-    application = Application.objects.select_related("resident").filter(pk=application_id).first()
+def certificate_issue_or_get(*, actor, application_id: int,
+                             office_id: int) -> tuple[TemporaryCertificate, bool]:
+    """(certificate, created): the live certificate of the application, made if there is none."""
     office = Office.objects.filter(pk=office_id).first()
-    if application is None or office is None:
-        raise NotFound("Unknown application or office", code="application_unknown")
-    live = application.certificates.filter(status=TemporaryCertificate.Status.ACTIVE).first()
-    if live:
-        return live
+    if office is None:
+        raise NotFound("Unknown office", code="office_unknown")
+    application = _locked_application(application_id)
     if application.status not in CERTIFIABLE:
         raise Conflict(f"No certificate for a record at {application.status}",
                        code="certificate_not_allowed")
-    for _attempt in range(5):
-        try:
-            with transaction.atomic():
-                return _create(actor, application, office)
-        except IntegrityError:
-            continue  # a concurrent issue took the number (or the application): try again
-    raise Conflict("Could not issue the certificate, try again", code="certificate_contention")
+    live = application.certificates.filter(status=Status.ACTIVE).first()
+    if live and live.valid_until >= timezone.localdate():
+        return live, False
+    try:
+        with transaction.atomic():
+            if live:
+                _retire_expired(live)
+            return _create(actor, application, office), True
+    except IntegrityError as exc:
+        # Only a writer that bypassed the locks above can collide with us.
+        raise Conflict("The certificate register changed meanwhile; try again",
+                       code="certificate_contention") from exc
 
 
-def _create(actor, application, office) -> TemporaryCertificate:
-    live = application.certificates.filter(status=TemporaryCertificate.Status.ACTIVE).first()
-    if live:
-        return live
+def _locked_application(application_id: int) -> Application:
+    # FOR NO KEY UPDATE: waits for a concurrent issue or hand-over of this application, yet lets
+    # inserts that merely reference it (history, certificates) through.
+    application = Application.objects.select_for_update(no_key=True).filter(
+        pk=application_id).first()
+    if application is None:
+        raise NotFound("Unknown application", code="application_unknown")
+    return application
+
+
+def _retire_expired(certificate: TemporaryCertificate) -> None:
+    """Six months passed and the card is still not there: the old paper gives way to a new one.
+    Its QR keeps answering "expired" (verify ranks expiry above supersession)."""
+    TemporaryCertificate.objects.filter(pk=certificate.pk, status=Status.ACTIVE).update(
+        status=Status.SUPERSEDED, status_reason="Kedaluwarsa, diganti surat keterangan baru")
+
+
+def _create(actor, application: Application, office: Office) -> TemporaryCertificate:
     issued_on = timezone.localdate()
-    number = _number(office, issued_on)
+    number = _next_number(office, issued_on)
     resident = application.resident
-    payload = suket_signing.CertificatePayload.create(
-        number=number, nik=resident.nik, name=resident.name, birth_date=resident.birth_date,
-        issued_on=issued_on, office_code=office.code[:20])
+    try:
+        payload = suket_signing.CertificatePayload.create(
+            number=number, nik=resident.nik, name=resident.name, birth_date=resident.birth_date,
+            issued_on=issued_on, office_code=office.code[:20])
+    except ValueError as exc:  # e.g. a name longer than the QR allows
+        raise DomainError(f"The record cannot go on a certificate: {exc}",
+                          code="certificate_data_invalid") from exc
     certificate = TemporaryCertificate.objects.create(
         number=number, application=application, office=office, issued_on=issued_on,
         valid_until=payload.valid_until, key=current_signing_key(),
         qr_text=suket_signing.sign_certificate(payload, office_private_key()),
         issued_by=actor if actor and actor.is_authenticated else None)
-    audit_record(actor=actor, action="print", obj=certificate, nik=resident.nik)
+    audit_record(actor=actor, action=AuditEvent.Action.CREATE, obj=certificate, nik=resident.nik,
+                 purpose="Surat Keterangan pengganti KTP-el")
     return certificate
+
+
+def _next_number(office: Office, issued_on: date) -> str:
+    """470/SKT/<regency>/<year>/<serial>: the next serial of the office's regency this year."""
+    regency = office.region_id[:5]  # "53.71" of "53.71.01.1001"
+    prefix = f"470/SKT/{regency.replace('.', '')}/{issued_on.year}/"
+    # Serialise numbering per regency on its region row; the number is read after the lock, so it
+    # sees every number committed before. NO KEY: foreign-key checks of other writers still pass.
+    Region.objects.select_for_update(no_key=True).filter(code=regency).first()
+    last = (TemporaryCertificate.objects.filter(number__startswith=prefix)
+            .order_by(Length("number").desc(), "-number")  # 1000000 comes after 999999
+            .values_list("number", flat=True).first())
+    serial = int(last.rsplit("/", 1)[1]) + 1 if last else 1
+    return f"{prefix}{serial:0{NUMBER_SERIAL_DIGITS}d}"
+
+
+# --- supersede, revoke, print ----------------------------------------------------------------
 
 
 def certificates_supersede(*, application_id: int) -> int:
     """Called when the card is issued: the paper stops counting."""
     return TemporaryCertificate.objects.filter(
-        application_id=application_id, status=TemporaryCertificate.Status.ACTIVE
-    ).update(status=TemporaryCertificate.Status.SUPERSEDED, status_reason="KTP-el diterima")
+        application_id=application_id, status=Status.ACTIVE
+    ).update(status=Status.SUPERSEDED, status_reason="KTP-el diterima")
 
 
 @transaction.atomic
 def certificate_revoke(*, actor, number: str, reason: str) -> TemporaryCertificate:
-    updated = TemporaryCertificate.objects.filter(
-        number=number, status=TemporaryCertificate.Status.ACTIVE
-    ).update(status=TemporaryCertificate.Status.REVOKED, status_reason=reason.strip()[:200])
+    """Withdraw a live certificate (issued in error, misused); its QR then answers "revoked"."""
+    reason = reason.strip()
+    if not reason:
+        raise DomainError("Revoking a certificate needs a reason", code="reason_required")
+    updated = TemporaryCertificate.objects.filter(number=number, status=Status.ACTIVE).update(
+        status=Status.REVOKED, status_reason=reason[:200])
     if updated != 1:
-        raise Conflict("No active certificate with this number", code="certificate_not_active")
-    return TemporaryCertificate.objects.get(number=number)
+        if not TemporaryCertificate.objects.filter(number=number).exists():
+            raise NotFound("Unknown certificate", code="certificate_unknown")
+        raise Conflict("The certificate is no longer active", code="certificate_not_active")
+    certificate = TemporaryCertificate.objects.select_related("application__resident").get(
+        number=number)
+    audit_record(actor=actor, action=AuditEvent.Action.CHANGE, obj=certificate,
+                 nik=certificate.application.resident.nik, purpose=f"dicabut: {reason}")
+    return certificate
+
+
+@transaction.atomic
+def certificate_print(*, actor, number: str, purpose: str = "") -> bytes:
+    """The A4 PDF of a live certificate, recorded as a print of the holder's full data."""
+    certificate = TemporaryCertificate.objects.select_related(
+        "application__resident").filter(number=number).first()
+    if certificate is None:
+        raise NotFound("Unknown certificate", code="certificate_unknown")
+    if certificate_status(certificate) != Status.ACTIVE:
+        raise Conflict("Only an active certificate is printed", code="certificate_not_active")
+    pdf = certificate_pdf(certificate)
+    audit_record(actor=actor, action=AuditEvent.Action.PRINT, obj=certificate,
+                 nik=certificate.application.resident.nik, purpose=purpose)
+    return pdf
+
+
+def certificate_status(certificate: TemporaryCertificate) -> str:
+    """active / superseded / revoked, counting an application that ended without telling us."""
+    if certificate.status != Status.ACTIVE:
+        return certificate.status
+    return ENDED_BY_APPLICATION.get(certificate.application.status, Status.ACTIVE)
+
+
+# --- verify ----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -114,25 +260,49 @@ class VerifyResult:
     number: str
     name: str
     nik_masked: str
-    birth_date: object
-    issued_on: object
-    valid_until: object
+    birth_date: date
+    issued_on: date
+    valid_until: date
     office_code: str
 
 
 def certificate_verify(text: str) -> VerifyResult:
-    """Check the signature offline, then the register: revoked or superseded papers say so."""
+    """Check the signature offline, then the register: revoked or superseded papers say so.
+
+    ``text`` is the scanned QR: the signed text or the verify link that carries it.
+    """
+    if len(text) > QR_MAX_INPUT:
+        raise suket_signing.SuketVerifyError(suket_signing.QR_FORMAT, "The QR text is too long.")
+    qr_text = qr_text_from_scan(text)
     verification = suket_signing.parse_and_verify(
-        text.strip(), trusted_keys(), today=timezone.localdate())
+        qr_text, trusted_keys(), today=timezone.localdate())
     payload = verification.payload
-    status = verification.status
-    stored = TemporaryCertificate.objects.filter(number=payload.number).first()
-    if stored and stored.status != TemporaryCertificate.Status.ACTIVE:
-        status = stored.status
-    return VerifyResult(status=status, number=payload.number, name=payload.name,
+    stored = TemporaryCertificate.objects.select_related("application").filter(
+        number=payload.number).first()
+    if stored is None or stored.qr_text != qr_text:
+        raise suket_signing.SuketVerifyError(
+            QR_NOT_REGISTERED, "The certificate is not in the register of the issuing office.")
+    return VerifyResult(status=_verified_status(verification.status, stored),
+                        number=payload.number, name=payload.name,
                         nik_masked=payload.nik_masked, birth_date=payload.birth_date,
                         issued_on=payload.issued_on, valid_until=payload.valid_until,
                         office_code=payload.office_code)
+
+
+def _verified_status(signed_status: str, stored: TemporaryCertificate) -> str:
+    # A revocation is news the holder must hear even after expiry; past its date a paper is
+    # "expired" whatever replaced it; before, the register decides.
+    register_status = certificate_status(stored)
+    if register_status == Status.REVOKED:
+        return STATUS_REVOKED
+    if signed_status == suket_signing.STATUS_EXPIRED:
+        return suket_signing.STATUS_EXPIRED
+    if register_status == Status.SUPERSEDED:
+        return STATUS_SUPERSEDED
+    return suket_signing.STATUS_VALID
+
+
+# --- the paper -------------------------------------------------------------------------------
 
 
 def certificate_document(certificate: TemporaryCertificate) -> CertificateDocument:
@@ -159,8 +329,9 @@ def certificate_document(certificate: TemporaryCertificate) -> CertificateDocume
         official_title=settings.EKTP_OFFICIAL_TITLE, official_name=settings.EKTP_OFFICIAL_NAME,
         official_nip=settings.EKTP_OFFICIAL_NIP,
         photo=enrollment_image(application.enrollment, "photo") if application.enrollment else None,
-        qr_text=certificate.qr_text, verify_url=f"{settings.EKTP_PUBLIC_URL}/suket/verifikasi")
+        qr_text=verify_link(certificate), verify_url=verify_url())
 
 
 def certificate_pdf(certificate: TemporaryCertificate) -> bytes:
+    """The A4 PDF; callers outside this module go through certificate_print (audited)."""
     return render_certificate_pdf(certificate_document(certificate))

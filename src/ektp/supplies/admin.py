@@ -3,8 +3,8 @@ goes through the services, so balances always equal the sum of their ledger rows
 
 from django.contrib import admin
 
+from ektp.accounts.rules import SUPPLIES_VIEW
 from ektp.accounts.scoping import restrict
-from ektp.supplies import rules
 from ektp.supplies.models import (
     BlankCard,
     Destruction,
@@ -21,7 +21,7 @@ class LookOnlyAdmin(admin.ModelAdmin):
     show_full_result_count = False
 
     def get_queryset(self, request):
-        return restrict(request.user, rules.VIEW, super().get_queryset(request))
+        return restrict(request.user, SUPPLIES_VIEW, super().get_queryset(request))
 
     def has_add_permission(self, request, obj=None):
         return False

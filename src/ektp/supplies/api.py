@@ -10,10 +10,11 @@ from django.utils.translation import gettext as _
 from ninja import Router, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
+from ektp.accounts.rules import SUPPLIES_MANAGE, SUPPLIES_VIEW
 from ektp.accounts.scoping import may, restrict
 from ektp.devices.models import Office
 from ektp.errors import NotFound, PermissionDenied
-from ektp.supplies import rules, selectors, services
+from ektp.supplies import selectors, services
 from ektp.supplies.models import StockMovement
 from ektp.supplies.schemas import (
     AllocationIn,
@@ -51,7 +52,7 @@ def _office_in_scope(user, action: str, office_id: int) -> Office:
 
 def _manager(request):
     user = _operator(request)
-    if not may(user, rules.MANAGE):
+    if not may(user, SUPPLIES_MANAGE):
         raise PermissionDenied(_("You may not manage stock."), code="forbidden")
     return user
 
@@ -59,7 +60,7 @@ def _manager(request):
 @router.get("/offices/{int:office_id}/stock", response={200: list[StockLineOut], **READ_ERRORS})
 def office_stock(request, office_id: int):
     """Each item's stock, use, days of cover, the day it runs out and whether it is low."""
-    office = _office_in_scope(_operator(request), rules.VIEW, office_id)
+    office = _office_in_scope(_operator(request), SUPPLIES_VIEW, office_id)
     return selectors.stock_summary(office)
 
 
@@ -68,7 +69,7 @@ def office_stock(request, office_id: int):
 def ledger(request, office_id: int | None = None, item: str | None = None,
            kind: str | None = None):
     """Ledger rows of the offices in the user's region, newest first."""
-    rows = restrict(_operator(request), rules.VIEW, StockMovement.objects.all())
+    rows = restrict(_operator(request), SUPPLIES_VIEW, StockMovement.objects.all())
     if office_id is not None:
         rows = rows.filter(office_id=office_id)
     if item:
@@ -82,7 +83,7 @@ def ledger(request, office_id: int | None = None, item: str | None = None,
 def receive_allocation(request, payload: AllocationIn):
     """A delivery with its BA serah terima; blanks with their serial range."""
     user = _manager(request)
-    _office_in_scope(user, rules.MANAGE, payload.office_id)
+    _office_in_scope(user, SUPPLIES_MANAGE, payload.office_id)
     movement = services.allocation_receive(actor=user, **payload.model_dump())
     return Status(201, movement)
 
@@ -90,7 +91,7 @@ def receive_allocation(request, payload: AllocationIn):
 @router.post("/requests", response={201: RequestOut, **WRITE_ERRORS})
 def send_request(request, payload: RequestIn):
     user = _manager(request)
-    _office_in_scope(user, rules.MANAGE, payload.office_id)
+    _office_in_scope(user, SUPPLIES_MANAGE, payload.office_id)
     return Status(201, services.stock_request_send(actor=user, **payload.model_dump()))
 
 
@@ -98,19 +99,19 @@ def send_request(request, payload: RequestIn):
 def transfer(request, payload: TransferIn):
     """From an office in the user's region to any office (a province lends between kab/kota)."""
     user = _manager(request)
-    _office_in_scope(user, rules.MANAGE, payload.from_office_id)
+    _office_in_scope(user, SUPPLIES_MANAGE, payload.from_office_id)
     return Status(201, services.stock_transfer(actor=user, **payload.model_dump()))
 
 
 @router.post("/old-cards", response={201: InvalidCardOut, **WRITE_ERRORS})
 def return_old_card(request, payload: OldCardIn):
     user = _manager(request)
-    _office_in_scope(user, rules.MANAGE, payload.office_id)
+    _office_in_scope(user, SUPPLIES_MANAGE, payload.office_id)
     return Status(201, services.old_card_return(actor=user, **payload.model_dump()))
 
 
 @router.post("/destructions", response={201: DestructionOut, **WRITE_ERRORS})
 def record_destruction(request, payload: DestructionIn):
     user = _manager(request)
-    _office_in_scope(user, rules.MANAGE, payload.office_id)
+    _office_in_scope(user, SUPPLIES_MANAGE, payload.office_id)
     return Status(201, services.destruction_record(actor=user, **payload.model_dump()))

@@ -3,11 +3,6 @@ roll units, and how much to ask for. The values mirror ``models.Earmark``."""
 
 import math
 
-# Permission actions of this app. They belong in ``ektp.accounts.rules`` (stock_keeper: view and
-# manage; head_of_office and print_operator: view); named here until they are added there.
-VIEW = "supplies.view"
-MANAGE = "supplies.manage"
-
 GENERAL = "general"
 FIRST = "first"
 REPLACEMENT = "replacement"

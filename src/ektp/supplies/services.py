@@ -125,8 +125,7 @@ def _book(*, actor, office_id: int, item: str, earmark: str, kind: str, quantity
         raise
 
 
-def _replay(key: str | None, *, kind: str, office_id: int, item: str,
-            quantity: int) -> StockMovement | None:
+def _replay(key: str | None, **expected) -> StockMovement | None:
     """The movement already stored under ``key`` (a retry is acknowledged, not stored twice);
     a key reused for a different movement is refused."""
     if not key:
@@ -134,10 +133,26 @@ def _replay(key: str | None, *, kind: str, office_id: int, item: str,
     row = StockMovement.objects.filter(idempotency_key=key).first()
     if row is None:
         return None
-    if (row.kind, row.office_id, row.item, row.quantity) != (kind, office_id, item, quantity):
+    if any(getattr(row, field) != value for field, value in expected.items()):
         raise Conflict(_("This idempotency key was used for another movement"),
                        code="idempotency_key_reused")
     return row
+
+
+def _once(key: str | None, same: dict, work):
+    """Run ``work`` in a savepoint. If it fails because a concurrent call with the same key
+    committed first (its key, its serials or the stock it took), return that call's movement
+    instead; ours is rolled back."""
+    try:
+        with transaction.atomic():
+            return work()
+    except (_KeyTaken, DomainError) as exc:
+        if replayed := _replay(key, **same):
+            return replayed
+        if isinstance(exc, _KeyTaken):
+            raise Conflict(_("A movement with this key is being stored; retry"),
+                           code="idempotency_key_busy") from exc
+        raise
 
 
 # --- allocations and requests -----------------------------------------------------------------
@@ -202,6 +217,7 @@ def _receive(*, actor, office_id: int, item: str, earmark: str, quantity: int, u
                      kind=Kind.ALLOCATION_RECEIVED, quantity=units, reference=handover_ref,
                      idempotency_key=idempotency_key,
                      note=note + (f"; request #{request.pk}" if request else ""))
+    _check_serials_free(serials)
     _add(office_id, item, earmark, units)
     _store_blanks(office_id, earmark, serials)
     if request is not None:
@@ -223,7 +239,7 @@ def allocation_receive(*, actor, office_id: int, item: str, quantity: int, hando
     _check_key(idempotency_key)
     units = quantity * selectors.roll_yield(item)
     same = {"kind": Kind.ALLOCATION_RECEIVED, "office_id": office_id, "item": item,
-            "quantity": units}
+            "earmark": earmark, "quantity": units}
     if replayed := _replay(idempotency_key, **same):
         return replayed
     _office(office_id)
@@ -231,14 +247,10 @@ def allocation_receive(*, actor, office_id: int, item: str, quantity: int, hando
                              _("Give the hand-over record (BA serah terima)"))
     serials = _serials_for(item, serial_prefix, first_serial, quantity)
     request = _request_for(request_id, office_id, item)
-    _check_serials_free(serials)
-    try:
-        with transaction.atomic():
-            return _receive(actor=actor, office_id=office_id, item=item, earmark=earmark,
-                            quantity=quantity, units=units, handover_ref=handover_ref,
-                            serials=serials, request=request, idempotency_key=idempotency_key)
-    except _KeyTaken:  # the same delivery was booked concurrently; ours is rolled back
-        return _replay(idempotency_key, **same)
+    return _once(idempotency_key, same, lambda: _receive(
+        actor=actor, office_id=office_id, item=item, earmark=earmark, quantity=quantity,
+        units=units, handover_ref=handover_ref, serials=serials, request=request,
+        idempotency_key=idempotency_key))
 
 
 @transaction.atomic
@@ -316,19 +328,15 @@ def stock_transfer(*, actor, from_office_id: int, to_office_id: int, item: str, 
         raise DomainError(_("Choose another office to transfer to"), code="transfer_same_office")
     units = quantity * selectors.roll_yield(item)
     same = {"kind": Kind.TRANSFER_OUT, "office_id": from_office_id, "item": item,
-            "quantity": -units}
+            "earmark": earmark, "quantity": -units, "counterpart_id": to_office_id}
     if replayed := _replay(idempotency_key, **same):
         return replayed
     reference = _required(reference, "reference_required", _("Give the transfer reference"))
     _office(from_office_id)
     _office(to_office_id)
-    try:
-        with transaction.atomic():
-            return _transfer(actor=actor, from_id=from_office_id, to_id=to_office_id, item=item,
-                             earmark=earmark, quantity=quantity, units=units, reference=reference,
-                             idempotency_key=idempotency_key)
-    except _KeyTaken:  # the same transfer was booked concurrently; ours is rolled back
-        return _replay(idempotency_key, **same)
+    return _once(idempotency_key, same, lambda: _transfer(
+        actor=actor, from_id=from_office_id, to_id=to_office_id, item=item, earmark=earmark,
+        quantity=quantity, units=units, reference=reference, idempotency_key=idempotency_key))
 
 
 # --- taking stock for a print -------------------------------------------------------------------

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.core.management import call_command
 
@@ -24,9 +26,31 @@ def test_small_demo_finds_every_planted_duplicate_and_no_false_one(capsys):
                      .values_list("resident_id", flat=True))
     assert duplicates == planted
     assert flagged == planted
-    assert f"Duplikat ditemukan  {len(planted):>8}" in out
-    assert "Duplikat keliru            0" in out
+    assert re.search(rf"Duplikat ditemukan\s+{len(planted)}\n", out)
+    assert re.search(r"Duplikat keliru\s+0\n", out)
     assert "login admin /" in out
+
+
+def test_demo_prints_until_blanks_run_out_then_issues_certificates(capsys):
+    from ektp.issuance.models import TemporaryCertificate
+    from ektp.printing.models import PrintJob
+    from ektp.supplies.models import BlankCard
+
+    call_command("demo", residents=120, seed=11, verbosity=0)
+    out = capsys.readouterr().out
+    assert "berhenti: blank_out" in out
+    assert not BlankCard.objects.filter(status="in_stock").exists()
+    printed = PrintJob.objects.filter(status="printed").count()
+    assert printed == BlankCard.objects.filter(status="used").count() > 0
+    waiting = Application.objects.filter(status="PRINT_READY_RECORD")
+    assert waiting.exists()
+    assert TemporaryCertificate.objects.filter(application__in=waiting,
+                                               status="active").count() == waiting.count()
+    # Cards handed over after a 1:1 check supersede nothing (they had no certificate) and
+    # are CARD_ISSUED; the broken printer and the kecamatan without a kit are reported.
+    assert Application.objects.filter(status="CARD_ISSUED").exists()
+    assert "DINAS-5371  3/4" in out
+    assert "Kecamatan tanpa alat rekam berfungsi: Alak" in out
 
 
 def test_running_the_demo_again_builds_nothing_twice(capsys):

@@ -244,8 +244,25 @@ def test_a_replacement_uses_the_verified_recording_not_a_later_duplicate():
     again = application_of(record(resident))  # recorded a second time under the same NIK
     assert dedup_application(application_id=again.pk) == rules.S_DUP
     move(again, rules.S_CANCELLED)
-    replacement = application_replace(actor=None, resident_id=resident.pk, kind="damaged")
+    replacement = application_replace(actor=None, resident_id=resident.pk, kind="lost",
+                                      police_letter_ref="LP/1")
     assert replacement.enrollment == issued.enrollment
+
+
+def test_a_damaged_card_is_handed_in_and_booked_invalid():
+    from ektp.devices.services import office_create
+    from ektp.supplies.models import InvalidCard
+
+    issued = card_issued()
+    office = office_create(actor=None, code="DINAS-T", name="Dinas", kind="dinas",
+                           region_code="53.71")
+    replacement = application_replace(actor=None, resident_id=issued.resident_id,
+                                      kind="damaged", returned_card_serial="KTP25-0000009",
+                                      office_id=office.pk)
+    assert replacement.status == rules.S_RAC
+    card = InvalidCard.objects.get(serial="KTP25-0000009")
+    assert (card.reason, card.nik, card.office_id) == (
+        "returned_damaged", issued.resident.nik, office.pk)
 
 
 @pytest.mark.parametrize(("kind", "papers", "code"), [
@@ -254,6 +271,8 @@ def test_a_replacement_uses_the_verified_recording_not_a_later_duplicate():
     ("data_change", {}, "document_required"),
     ("move", {"police_letter_ref": "LP/1"}, "document_required"),
     ("new", {}, "application_kind"),
+    ("damaged", {}, "old_card_required"),
+    ("damaged", {"returned_card_serial": "KTP25-1"}, "old_card_required"),
 ])
 def test_a_replacement_without_its_papers_is_refused(kind, papers, code):
     issued = card_issued()
@@ -264,14 +283,14 @@ def test_a_replacement_without_its_papers_is_refused(kind, papers, code):
 def test_a_replacement_without_a_recording_is_refused():
     resident = PersonFactory()
     error = refused("enrollment_missing", application_replace, actor=None,
-                    resident_id=resident.pk, kind="damaged")
+                    resident_id=resident.pk, kind="lost", police_letter_ref="LP/1")
     assert error.status == 409
 
 
 def test_a_replacement_while_an_application_is_open_is_refused():
     ready = print_ready()
     refused("application_open_exists", application_replace, actor=None,
-            resident_id=ready.resident_id, kind="damaged")
+            resident_id=ready.resident_id, kind="lost", police_letter_ref="LP/1")
 
 
 def test_a_replacement_for_a_deceased_resident_is_refused():
@@ -279,17 +298,18 @@ def test_a_replacement_for_a_deceased_resident_is_refused():
     resident_record_death(actor=None, resident_id=issued.resident_id,
                           died_on=timezone.localdate() - timedelta(days=1), document_ref="AKM")
     refused("resident_deceased", application_replace, actor=None,
-            resident_id=issued.resident_id, kind="damaged")
+            resident_id=issued.resident_id, kind="lost", police_letter_ref="LP/1")
 
 
 def test_a_replacement_for_an_unknown_resident_is_refused():
     error = refused("resident_unknown", application_replace, actor=None,
-                    resident_id=987654321, kind="damaged")
+                    resident_id=987654321, kind="lost", police_letter_ref="LP/1")
     assert error.status == 404
 
 
 def test_a_replacement_queues_penunggalan_on_commit(django_capture_on_commit_callbacks):
     issued = card_issued()
     with django_capture_on_commit_callbacks() as callbacks:
-        application_replace(actor=None, resident_id=issued.resident_id, kind="damaged")
+        application_replace(actor=None, resident_id=issued.resident_id, kind="lost",
+                            police_letter_ref="LP/1")
     assert len(callbacks) == 1

@@ -95,10 +95,14 @@ def test_a_retry_counts_once_against_its_request(dinas):
     assert StockRequest.objects.get().received_quantity == 1
 
 
-def test_an_idempotency_key_reused_for_another_delivery_is_refused(dinas):
+def test_an_idempotency_key_reused_for_another_delivery_is_refused(dinas, kelurahan):
     receive_blanks(dinas, 5, idempotency_key="k-1")
     with refused(Conflict, "idempotency_key_reused"):
         receive_blanks(dinas, 6, first=100, idempotency_key="k-1")
+    with refused(Conflict, "idempotency_key_reused"):
+        receive_blanks(dinas, 5, first=100, earmark="first", idempotency_key="k-1")
+    with refused(Conflict, "idempotency_key_reused"):
+        receive_blanks(kelurahan, 5, first=100, idempotency_key="k-1")
 
 
 def test_a_range_overlapping_known_serials_is_refused(dinas, kelurahan):
@@ -225,6 +229,9 @@ def test_a_transfer_retried_with_its_key_moves_once(dinas, kelurahan):
                                 item="blank", quantity=2, reference="BA", idempotency_key="t-1")
     assert selectors.balance(kelurahan, "blank") == 2
     assert StockMovement.objects.filter(kind=Kind.TRANSFER_IN).count() == 1
+    with refused(Conflict, "idempotency_key_reused"):  # same key, the other way round
+        services.stock_transfer(actor=None, from_office_id=kelurahan.pk, to_office_id=dinas.pk,
+                                item="blank", quantity=2, reference="BA", idempotency_key="t-1")
 
 
 def test_transferring_more_than_the_office_holds_is_refused(dinas, kelurahan):

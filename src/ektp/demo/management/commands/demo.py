@@ -6,8 +6,14 @@ from tqdm import tqdm
 from ektp.dedup.services import dedup_queue, dedup_run_queue
 from ektp.demo.builder import KUPANG, DemoBuilder
 from ektp.demo.models import PlantedDuplicate
+from ektp.demo.operations import run_operations
 from ektp.demo.operators import DEMO_OPERATORS, ensure_demo_users
-from ektp.demo.report import demo_report
+from ektp.demo.report import (
+    demo_report,
+    pipeline_counts,
+    stock_and_capacity_table,
+    thousands,
+)
 from ektp.regions.models import Region
 from ektp.regions.services import regions_load
 from ektp.residents.models import Resident
@@ -37,6 +43,9 @@ class Command(BaseCommand):
             self._build(admin, residents, seed, duplicate_rate, quiet)
         planted = set(PlantedDuplicate.objects.values_list("duplicate_id", flat=True))
         self.stdout.write(demo_report(KUPANG, planted).table())
+        for label, value in pipeline_counts(KUPANG):
+            self.stdout.write(f"{label:<36}{thousands(value):>8}")
+        self.stdout.write(stock_and_capacity_table(KUPANG))
         self.stdout.write(f"Selesai dalam {time.monotonic() - started:.1f} detik.")
         self._print_logins(password)
 
@@ -55,6 +64,11 @@ class Command(BaseCommand):
         with tqdm(total=len(dedup_queue()), desc="Penunggalan", unit="rekam",
                   disable=quiet) as bar:
             dedup_run_queue(actor=admin, progress=bar.update)
+        outcome = run_operations(actor=admin, kupang=KUPANG, people=builder.state.people,
+                                 rng=builder.rng)
+        stop = f" (berhenti: {outcome.stopped})" if outcome.stopped else ""
+        self.stdout.write(f"Cetak: {outcome.printed} kartu{stop}; PDF batch:")
+        self.stdout.write("\n".join(f"  {path}" for path in outcome.batch_pdfs))
 
     def _print_logins(self, password):
         self.stdout.write(f"Admin: http://127.0.0.1:8000/admin/  login admin / {password}")
