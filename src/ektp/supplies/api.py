@@ -6,6 +6,9 @@ answers 404 like a missing one); writes need "supplies.manage" (else 403 ``forbi
 office inside the user's region, then call the services, which do every write.
 """
 
+from datetime import date
+
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Router, Status
 from ninja.pagination import LimitOffsetPagination, paginate
@@ -14,6 +17,7 @@ from ektp.accounts.rules import SUPPLIES_MANAGE, SUPPLIES_VIEW
 from ektp.accounts.scoping import may, restrict
 from ektp.devices.models import Office
 from ektp.errors import NotFound, PermissionDenied
+from ektp.regions.selectors import region_get
 from ektp.supplies import selectors, services
 from ektp.supplies.models import StockMovement
 from ektp.supplies.schemas import (
@@ -115,3 +119,11 @@ def record_destruction(request, payload: DestructionIn):
     user = _manager(request)
     _office_in_scope(user, SUPPLIES_MANAGE, payload.office_id)
     return Status(201, services.destruction_record(actor=user, **payload.model_dump()))
+
+
+@router.get("/published", auth=None)
+def published_stock(request, region: str, day: date | None = None):
+    """Public: the daily blank figure of a kab/kota (received, transferred, used, spoiled, in
+    stock), which every office should publish (domain.md §4). Counts only, no personal data."""
+    region_code = region_get(region).code
+    return selectors.published_stock_figure(region_code, day or timezone.localdate())

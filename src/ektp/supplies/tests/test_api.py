@@ -211,3 +211,21 @@ def test_a_central_administrator_without_region_manages_everywhere(dinas, depok)
     admin = make_user(roles.CENTRAL_ADMIN, None)
     for office in (dinas, depok):
         assert post("/requests", WRITES["/requests"](office), admin).status_code == 201
+
+
+@pytest.mark.django_db
+def test_the_daily_blank_figure_is_public_and_has_no_personal_data(client):
+    from ektp.devices.services import office_create
+    from ektp.supplies.services import allocation_receive
+
+    office = office_create(actor=None, code="DINAS-PUB", name="Dinas", kind="dinas",
+                           region_code="53.71", prints_cards=True)
+    allocation_receive(actor=None, office_id=office.pk, item="blank", quantity=5,
+                       handover_ref="BA-1", serial_prefix="PUB-", first_serial=1)
+    response = client.get("/api/supplies/published", {"region": "5371"})
+    assert response.status_code == 200
+    figure = response.json()
+    assert (figure["region_code"], figure["in_stock"]) == ("53.71", 5)
+    assert [o["office_code"] for o in figure["offices"]] == ["DINAS-PUB"]
+    assert client.get("/api/supplies/published", {"region": "99.99"}).json()["code"] == (
+        "region_unknown")

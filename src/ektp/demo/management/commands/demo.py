@@ -71,6 +71,6 @@ class Command(BaseCommand):
         self.stdout.write("\n".join(f"  {path}" for path in outcome.batch_pdfs))
 
     def _print_logins(self, password):
-        self.stdout.write(f"Admin: http://127.0.0.1:8000/admin/  login admin / {password}")
+        self.stdout.write(f"Admin: /admin/  login admin / {password}")
         users = ", ".join(username for username, _, _ in DEMO_OPERATORS)
         self.stdout.write(f"Operator demo (sandi sama): {users}")
