@@ -7,9 +7,11 @@ with a development secret key.
 
 import os
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent
 
@@ -56,6 +58,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "ektp",
     "ninja",
+    "django_htmx",
+    "csp",
+    "axes",
     "django_tasks",
     "django_tasks_db",
     "ektp.regions",
@@ -75,17 +80,29 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "ektp.language.ChosenLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "ektp.urls"
 WSGI_APPLICATION = "ektp.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
+# Axes first: it refuses a locked-out username+IP before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
 
 TEMPLATES = [
     {
@@ -97,6 +114,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "ektp.accounts.context_processors.office",
             ],
         },
     },
@@ -162,13 +180,54 @@ TASKS = {
 
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
+LANGUAGE_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
+# Pages send the token in a header (htmx) or a form field, never read it from the cookie.
+CSRF_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_HTTPONLY = True
+# A shift; an operator's session on a shared office PC ends with the working day.
+SESSION_COOKIE_AGE = env_int("EKTP_SESSION_SECONDS", 8 * 3600)
+SECURE_REFERRER_POLICY = "same-origin"
+
+# --- Content-Security-Policy (django-csp 4) ---------------------------------------------------
+# Every script and stylesheet is served by the app; no inline script or style anywhere (htmx is
+# configured through a meta tag). data: images only for the API docs' icons.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+# --- Login lockout (django-axes) --------------------------------------------------------------
+# 5 failures for one username from one address lock that pair for 15 minutes; a success
+# resets the count. Locking by the pair keeps one mistyping colleague behind the office's
+# shared NAT address from locking everyone else out.
+AXES_FAILURE_LIMIT = env_int("EKTP_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("EKTP_LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "accounts/locked.html"
+# Behind a reverse proxy: how many proxies stand in front of the app, so the client's address
+# (not the proxy's) is counted. 0, the default: the app is reached directly.
+if env_int("EKTP_PROXY_COUNT", 0):
+    AXES_IPWARE_PROXY_COUNT = env_int("EKTP_PROXY_COUNT", 0)
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("EKTP_LOG_LEVEL", "INFO")},
+    # django-axes logs every command's start and each failed login at INFO; lockouts (WARNING)
+    # are what an office needs to see.
+    "loggers": {"axes": {"level": "WARNING"}},
 }
 
 # --- Biometrics -------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.http import JsonResponse
-from django.urls import path
+from django.urls import include, path
 
 from ektp.api import api
 from ektp.issuance.views import suket_verify
@@ -11,6 +11,9 @@ def health(request):
 
 
 urlpatterns = [
+    path("", include("ektp.accounts.urls")),
+    path("residents/", include("ektp.residents.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("health", health),

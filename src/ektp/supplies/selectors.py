@@ -71,10 +71,39 @@ def stockout_date(office, item: str) -> date | None:
 
 def is_low(office, item: str) -> bool:
     """Empty, or lasting fewer than EKTP_STOCK_LOW_DAYS at the recent pace: time to request."""
-    if balance(office, item) == 0:
-        return True
-    cover = days_of_cover(office, item)
-    return cover is not None and cover < settings.EKTP_STOCK_LOW_DAYS
+    quantity = balance(office, item)
+    return _low(quantity, days_of_cover(office, item) if quantity else None)
+
+
+def _low(quantity: int, cover: float | None) -> bool:
+    return quantity == 0 or (cover is not None and cover < settings.EKTP_STOCK_LOW_DAYS)
+
+
+def stock_overview(offices) -> dict[int, list[dict]]:
+    """Per office, one line per item: quantity, days of cover and the low flag (the rule of
+    ``is_low``), for many offices in two queries (the home pages); ``stock_summary`` gives
+    one office's full picture."""
+    ids = [_office_id(office) for office in offices]
+    since = timezone.now() - timedelta(days=USE_WINDOW_DAYS)
+    stock = _totals_by_office_item(StockBalance.objects.filter(office_id__in=ids))
+    used = _totals_by_office_item(StockMovement.objects.filter(
+        office_id__in=ids, kind=Kind.CONSUMED, at__gte=since))
+    overview = {}
+    for office_id in ids:
+        lines = []
+        for item in Item:
+            quantity, use = stock.get((office_id, item), 0), -used.get((office_id, item), 0)
+            cover = quantity / (use / USE_WINDOW_DAYS) if use > 0 else None
+            lines.append({"item": item.value, "label": str(item.label), "quantity": quantity,
+                          "days_of_cover": None if cover is None else round(cover, 1),
+                          "low": _low(quantity, cover)})
+        overview[office_id] = lines
+    return overview
+
+
+def _totals_by_office_item(rows) -> dict[tuple[int, str], int]:
+    totals = rows.values("office_id", "item").annotate(total=Sum("quantity")).order_by()
+    return {(row["office_id"], row["item"]): row["total"] for row in totals}
 
 
 def stock_summary(office) -> list[dict]:
