@@ -49,7 +49,7 @@ def _ektp(path: str) -> dict:
 
 
 def _splink_input(frame: pd.DataFrame) -> pd.DataFrame:
-    from ektp.dedup.engine.demographic import _normalise_address
+    from ektp.dedup.engine.demographic_fields import _normalise_address
     from ektp.dedup.engine.names import normalise_birth_place, normalise_name
 
     def clean(values, func):

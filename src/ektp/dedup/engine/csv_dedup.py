@@ -35,6 +35,8 @@ from ektp.dedup.engine.demographic import (
     pairs_frame,
 )
 
+# progress(stage, done, total): stages "read" (rows), "model", "pairs" (chunks scored or
+# resumed), "clustered" and "written" (records); total is 0 when not known in advance.
 Progress = Callable[[str, int, int], None]
 MAPPABLE_FIELDS = tuple(f for f in FIELDS if f != "record_id")
 MANIFEST_VERSION = 1
@@ -90,18 +92,7 @@ def dedup_csv(in_path, out_path, id_column: str, mapping: dict[str, str] | None 
     prepared = engine.prepare(frame)
     model = work.model() or work.save_model(engine.fit(prepared))
     notify("model", 1, 1)
-    parts, scored_now, resumed = [], 0, 0
-    for chunk in engine.candidates(prepared):
-        saved = work.chunk(chunk.pass_index, chunk.chunk_index)
-        if saved is None:
-            saved = work.save_chunk(chunk.pass_index, chunk.chunk_index,
-                                    engine.score_chunk(prepared, model, chunk))
-            scored_now += 1
-        else:
-            resumed += 1
-        parts.append(saved)
-        notify("pairs", scored_now + resumed, 0)
-    scored = ScoredPairs.concat(parts)
+    scored, scored_now, resumed = _score_chunks(engine, prepared, model, work, notify)
     labels = engine.cluster(prepared, model, scored)
     notify("clustered", prepared.n, prepared.n)
     pairs = pairs_frame(prepared, scored, config)
@@ -113,6 +104,23 @@ def dedup_csv(in_path, out_path, id_column: str, mapping: dict[str, str] | None 
     notify("written", prepared.n, prepared.n)
     return CsvDedupResult(prepared.n, int(clusters.cluster_id.nunique()),
                           int(pairs.is_match.sum()), out_path, pairs_path, scored_now, resumed)
+
+
+def _score_chunks(engine: DemographicEngine, prepared, model: Model, work: "_WorkDir",
+                  notify: Progress) -> tuple[ScoredPairs, int, int]:
+    """Every candidate chunk scored, or loaded when a previous run already scored it."""
+    parts, scored_now, resumed = [], 0, 0
+    for chunk in engine.candidates(prepared):
+        saved = work.chunk(chunk.pass_index, chunk.chunk_index)
+        if saved is None:
+            saved = work.save_chunk(chunk.pass_index, chunk.chunk_index,
+                                    engine.score_chunk(prepared, model, chunk))
+            scored_now += 1
+        else:
+            resumed += 1
+        parts.append(saved)
+        notify("pairs", scored_now + resumed, 0)
+    return ScoredPairs.concat(parts), scored_now, resumed
 
 
 # --- Reading --------------------------------------------------------------------------------

@@ -8,6 +8,9 @@ products over gathered rows. Beyond `IndexPolicy.hnsw_from` records an approxima
 or IVF beyond `ivf_from`) answers searches; `reindex()` builds or drops it, `measure_recall`
 checks it against exact search. Removals from the approximate index are tombstones (filtered by
 an IDSelector) until the next `reindex()`.
+
+Ids are mapped by sorted arrays rather than FAISS's IndexIDMap2: the pipeline needs id -> row for
+whole candidate matrices at once (vectorised), and FAISS's HNSW cannot remove ids at all.
 """
 
 import json
@@ -29,11 +32,13 @@ FORMAT_VERSION = 1
 @dataclass(frozen=True)
 class IndexPolicy:
     """When to leave exact search, and the approximate index's knobs. Defaults measured with
-    bench/dedup/biometric.py on 2 cores: batched exact search over face + 2 fingers falls below
-    2,000 identifications/s near 100k records; HNSW M=24, efConstruction=32 builds in half the
-    time of M=32/40 for nearly the same mate-found rate; ef 16 is the batch sweet spot."""
+    bench/dedup/biometric.py on this shared 2-core machine (bench/dedup/README.md): exact search
+    over face + 2 fingers is below 2,000 identifications/s from a few tens of thousands of
+    records; HNSW M=24, efConstruction=32 builds in about half the time of M=32/40 for nearly
+    the same mate-found rate; ef 16 is the fast setting, ef 32 the one that keeps the mate
+    found >= 99.9% at 1M (raise it per call with `BiometricSearch.tune`)."""
 
-    hnsw_from: int = 100_000  # exact search below this many records
+    hnsw_from: int = 50_000  # exact search below this many records
     ivf_from: int | None = None  # IVF instead of HNSW from this size (None: never)
     hnsw_m: int = 24
     ef_construction: int = 32

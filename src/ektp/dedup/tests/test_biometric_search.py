@@ -165,4 +165,4 @@ def test_benchmark_small_run_is_correct(capsys):
         fused = rows["fused"]["det"][fpir]["fnir"]
         assert fused <= min(rows["face alone"]["det"][fpir]["fnir"],
                             rows["fingers alone"]["det"][fpir]["fnir"])
-    assert results["speed"]["ektp"]["per_s"] > 0  # measured, never asserted against a target
+    assert results["speed"]["ektp"] > 0  # measured, never asserted against a target
