@@ -134,19 +134,24 @@ def _metrics(pairs: np.ndarray, truth: set) -> tuple[float, float, float]:
     return precision, recall, (2 * precision * recall / (precision + recall) if tp else 0.0)
 
 
-def run_size(n: int, seed: int, tools: list, workdir: Path) -> None:
+def run_size(n: int, seed: int, tools: list, workdir: Path) -> list[tuple]:
+    """Print (and return) one row per tool output: records, tool, precision, recall, F1,
+    seconds, peak MB."""
     from ektp.dedup.engine.register_synth import generate_register
 
     register = generate_register(n, seed=seed)
     path = workdir / f"register_{n}.parquet"
     register.records.drop(columns=["person_id"]).to_parquet(path)
     truth = {(min(a, b), max(a, b)) for a, b in register.true_pairs}
+    rows = []
     for func in tools:
         result = _in_child(func, str(path))
         for tool, pairs in result.items():
             if tool not in ("seconds", "peak_mb"):
-                _print_row(len(register.records), tool, *_metrics(pairs, truth),
-                           result["seconds"], result["peak_mb"])
+                rows.append((len(register.records), tool, *_metrics(pairs, truth),
+                             result["seconds"], result["peak_mb"]))
+                _print_row(*rows[-1])
+    return rows
 
 
 def _print_row(n, tool, precision, recall, f1, seconds, peak) -> None:

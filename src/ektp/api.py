@@ -24,7 +24,10 @@ api = NinjaAPI(
     title="ektp API",
     version="1",
     description="Register, perekaman, penunggalan and permohonan KTP-el.",
-    auth=[django_auth, OperatorBasicAuth()],
+    # Basic first: a script's POST carries no session cookie, and Ninja's session check would
+    # refuse it for want of a CSRF token before the Basic credentials were looked at. Browsers
+    # send no Authorization header, so they still go through the session and its CSRF check.
+    auth=[OperatorBasicAuth(), django_auth],
 )
 
 
@@ -56,10 +59,13 @@ def register_routers() -> None:
     from ektp.issuance.suket_api import router as certificates_router
     from ektp.printing.api import router as printing_router
     from ektp.regions.api import router as regions_router
+    from ektp.reports.api import router as reports_router
     from ektp.residents.api import router as residents_router
+    from ektp.stations.api import router as stations_router
     from ektp.supplies.api import router as supplies_router
 
     api.add_router("/regions", regions_router)
+    api.add_router("/reports", reports_router)
     api.add_router("/residents", residents_router)
     api.add_router("/enrollments", enrollment_router)
     api.add_router("/applications", issuance_router)
@@ -68,6 +74,12 @@ def register_routers() -> None:
     api.add_router("/devices", devices_router)
     api.add_router("/certificates", certificates_router)
     api.add_router("/supplies", supplies_router)
+    api.add_router("/stations", stations_router)
+    from ektp.fieldwork.api import router as fieldwork_router
+    from ektp.printing.drive_api import router as drives_router
+
+    api.add_router("/fieldwork", fieldwork_router)
+    api.add_router("/drives", drives_router)
 
 
 register_routers()

@@ -48,6 +48,19 @@ DATA_DIR.mkdir(parents=True, exist_ok=True)
 EKTP_ROLE = os.environ.get("EKTP_ROLE", "central")
 # Code of this office/station; written into every enrollment id and history row.
 EKTP_SITE_CODE = os.environ.get("EKTP_SITE_CODE", "DINAS")
+# --- Stations and sync (ektp.stations) ---
+# Key files (Ed25519 PEM; X25519 PEM for central's sealing key), made on first use.
+EKTP_STATION_KEY_FILE = os.environ.get("EKTP_STATION_KEY_FILE", "")
+EKTP_CENTRAL_KEY_FILE = os.environ.get("EKTP_CENTRAL_KEY_FILE", "")
+EKTP_CENTRAL_BOX_KEY_FILE = os.environ.get("EKTP_CENTRAL_BOX_KEY_FILE", "")
+# Guard rails: past one of these a station refuses new recordings until it syncs.
+EKTP_STATION_MAX_DAYS_UNSYNCED = env_int("EKTP_STATION_MAX_DAYS_UNSYNCED", 7)
+EKTP_STATION_MAX_UNSYNCED = env_int("EKTP_STATION_MAX_UNSYNCED", 2000)
+EKTP_STATION_MIN_FREE_MB = env_int("EKTP_STATION_MIN_FREE_MB", 500)
+EKTP_STATION_PREFETCH = env_bool("EKTP_STATION_PREFETCH", True)
+EKTP_SYNC_BATCH = env_int("EKTP_SYNC_BATCH", 50)
+EKTP_SYNC_INTERVAL_SECONDS = env_float("EKTP_SYNC_INTERVAL_SECONDS", 60)
+EKTP_SYNC_MAX_BACKOFF_SECONDS = env_float("EKTP_SYNC_MAX_BACKOFF_SECONDS", 900)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -73,6 +86,9 @@ INSTALLED_APPS = [
     "ektp.devices",
     "ektp.supplies",
     "ektp.printing",
+    "ektp.stations",
+    "ektp.fieldwork",
+    "ektp.reports",
     "ektp.demo",
 ]
 
@@ -247,6 +263,13 @@ EKTP_FACE_REVIEW_DISTANCE = env_float("EKTP_FACE_REVIEW_DISTANCE", 0.6)
 # Fingerprint: mean cosine similarity over the fingers both recordings have.
 EKTP_FINGER_MATCH_SCORE = env_float("EKTP_FINGER_MATCH_SCORE", 0.80)
 EKTP_FINGER_REVIEW_SCORE = env_float("EKTP_FINGER_REVIEW_SCORE", 0.65)
+# The register's biometric index (a cache of the database, rebuilt when missing or stale), and
+# the fused log-likelihood ratios at which a candidate is a duplicate / goes to a person.
+EKTP_DEDUP_INDEX_DIR = Path(os.environ.get("EKTP_DEDUP_INDEX_DIR", DATA_DIR / "dedup-index"))
+EKTP_DEDUP_INDEX_PERSIST_FROM = env_int("EKTP_DEDUP_INDEX_PERSIST_FROM", 5000)
+EKTP_DEDUP_DUPLICATE_LLR = env_float("EKTP_DEDUP_DUPLICATE_LLR", 10.0)
+EKTP_DEDUP_ADJUDICATE_LLR = env_float("EKTP_DEDUP_ADJUDICATE_LLR", 2.0)
+EKTP_DEDUP_CANDIDATES_PER_SOURCE = env_int("EKTP_DEDUP_CANDIDATES_PER_SOURCE", 10)
 
 # --- Printing capacity (domain.md §4: a healthy printer ~200 cards a day, a faulty one 75) ---
 EKTP_PRINTER_CARDS_PER_DAY = env_int("EKTP_PRINTER_CARDS_PER_DAY", 200)

@@ -34,6 +34,11 @@ class CandidateOut(Schema):
     face_distance: float | None  # L2 between face embeddings: lower is closer
     finger_score: float | None  # mean cosine over shared fingers: higher is closer
     demographic_match: bool
+    # Calibrated log-likelihood ratios: > 0 speaks for one person; fused = their sum.
+    face_llr: float | None
+    finger_llr: float | None
+    demographic_llr: float | None
+    fused_llr: float | None
     outcome: str
 
     @staticmethod

@@ -75,3 +75,21 @@ def districts_without_recording_kit(region_code: str) -> list[Region]:
     districts = Region.objects.filter(region_filter("code", region_code),
                                       level=Region.Level.DISTRICT).order_by("code")
     return [district for district in districts if district.code not in covered]
+
+
+def kits_in_service(offices: QuerySet[Office]) -> QuerySet[Office]:
+    """``offices`` with ``kits`` (recording kits in service), in the same query."""
+    return offices.annotate(kits=Count("devices", filter=Q(
+        devices__kind=Device.Kind.RECORDING_KIT, devices__status__in=rules.IN_SERVICE_STATUSES)))
+
+
+def capacity_total(devices: QuerySet[Device]) -> dict:
+    """Printers of ``devices`` by state and the cards a day they print, in one query."""
+    counts = devices.filter(kind=PRINTER).aggregate(
+        printers=Count("pk", filter=Q(status__in=rules.FLEET_STATUSES)),
+        working=Count("pk", filter=Q(status=rules.WORKING)),
+        degraded=Count("pk", filter=Q(status=rules.DEGRADED)))
+    counts["cards_per_day"] = rules.capacity(
+        counts["working"], counts["degraded"], per_working=settings.EKTP_PRINTER_CARDS_PER_DAY,
+        per_degraded=settings.EKTP_DEGRADED_PRINTER_CARDS_PER_DAY)
+    return counts

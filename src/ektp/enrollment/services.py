@@ -24,6 +24,7 @@ from ektp.issuance import rules as issuance_rules
 from ektp.issuance.services import application_start, application_transition, queue_dedup
 from ektp.residents.models import Resident
 from ektp.residents.rules import age_on
+from ektp.stations import outbox as station_outbox
 
 STATION_CODE = re.compile(r"^[A-Z0-9][A-Z0-9.-]{1,23}$")
 # Biometric capture is allowed from 16; the card is printed at 17 or once married.
@@ -117,6 +118,7 @@ def enrollment_record(*, actor, capture: Capture, enqueue_dedup: bool = True) ->
     retry of a recording that arrived is recognised, never stored twice.
     """
     _check_header(capture)
+    station_outbox.station_guard()  # a station cut off too long stops recording (no-op central)
     enrollment_id = make_enrollment_id(capture.station_code, capture.sequence,
                                        capture.captured_at)
     if _already_received(capture, enrollment_id):
@@ -154,6 +156,7 @@ def _store(actor, capture: Capture, enrollment_id: str, enqueue_dedup: bool) -> 
     _store_templates(enrollment, capture, key)
     _open_application(actor, enrollment, resident, enqueue_dedup)
     audit_record(actor=actor, action="create", obj=enrollment, nik=resident.nik)
+    station_outbox.enrollment_packet(enrollment=enrollment, capture=capture)
     return enrollment
 
 

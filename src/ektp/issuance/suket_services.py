@@ -28,6 +28,7 @@ from ektp.issuance import rules, suket_signing
 from ektp.issuance.models import Application, SigningKey, TemporaryCertificate
 from ektp.issuance.suket_document import CertificateDocument, render_certificate_pdf
 from ektp.regions.models import Region
+from ektp.stations import outbox as station_outbox
 
 Status = TemporaryCertificate.Status
 
@@ -181,6 +182,7 @@ def _create(actor, application: Application, office: Office) -> TemporaryCertifi
         issued_by=actor if actor and actor.is_authenticated else None)
     audit_record(actor=actor, action=AuditEvent.Action.CREATE, obj=certificate, nik=resident.nik,
                  purpose="Surat Keterangan pengganti KTP-el")
+    station_outbox.certificate_packet(certificate=certificate)  # no-op unless a station
     return certificate
 
 

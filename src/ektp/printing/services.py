@@ -24,6 +24,7 @@ from ektp.printing.models import Handover, PrintJob
 from ektp.printing.rules import finger_match_score
 from ektp.residents.models import Resident
 from ektp.residents.rules import is_wajib_ktp
+from ektp.stations import outbox as station_outbox
 from ektp.supplies import services as supplies
 from ektp.supplies.models import InvalidCard
 
@@ -123,6 +124,7 @@ def print_job_finish(*, actor, job_id: int) -> PrintJob:
     job = _finish(job_id, PrintJob.Status.PRINTED)
     application_transition(actor=actor, application_id=job.application_id,
                            to_status=issuance_rules.S_PRINTED, reason=f"blangko {job.blank_serial}")
+    station_outbox.print_packet(job=job)
     return job
 
 
@@ -135,6 +137,7 @@ def print_job_spoil(*, actor, job_id: int, reason: str) -> PrintJob:
     supplies.blank_spoil(actor=actor, serial=job.blank_serial, reason=reason)
     application_transition(actor=actor, application_id=job.application_id,
                            to_status=issuance_rules.S_PRR, reason=f"kartu rusak: {reason}")
+    station_outbox.spoil_packet(job=job)
     return job
 
 

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from ektp.devices.models import Office
 from ektp.errors import Conflict, DomainError, NotFound
+from ektp.stations import outbox as station_outbox
 from ektp.supplies import rules, selectors
 from ektp.supplies.models import (
     BlankCard,
@@ -115,10 +116,12 @@ def _book(*, actor, office_id: int, item: str, earmark: str, kind: str, quantity
           note: str = "") -> StockMovement:
     try:
         with transaction.atomic():
-            return StockMovement.objects.create(
+            movement = StockMovement.objects.create(
                 office_id=office_id, item=item, earmark=earmark, kind=kind, quantity=quantity,
                 at=timezone.now(), actor=_actor(actor), reference=reference[:100],
                 counterpart_id=counterpart_id, idempotency_key=idempotency_key, note=note[:300])
+            station_outbox.stock_packet(movement=movement)  # no-op unless EKTP_ROLE=station
+            return movement
     except IntegrityError as exc:
         if idempotency_key:
             raise _KeyTaken from exc

@@ -16,6 +16,16 @@ register = template.Library()
 MENU = [
     ("home", _("Beranda"), None),
     ("resident_search", _("Penduduk"), rules.RESIDENT_VIEW),
+    ("recording_start", _("Perekaman"), rules.ENROLLMENT_RECORD),
+    ("adjudication_queue", _("Adjudikasi"), rules.APPLICATION_ADJUDICATE),
+    ("print_offices", _("Cetak"), rules.PRINT_VIEW),
+    ("certificate_list", _("Suket"), rules.CERTIFICATE_ISSUE),
+    ("supplies_overview", _("Persediaan"), rules.SUPPLIES_VIEW),
+    ("device_overview", _("Perangkat"), rules.DEVICE_VIEW),
+    ("station_list", _("Stasiun"), rules.DEVICE_VIEW),
+    ("fieldwork_campaigns", _("Lapangan"), rules.FIELDWORK_VIEW),
+    ("drive_list", _("Cetak massal"), rules.PRINT_VIEW),
+    ("reports_dashboard", _("Laporan"), rules.REPORT_VIEW),
 ]
 
 REGION_KINDS = {

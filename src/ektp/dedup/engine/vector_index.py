@@ -181,6 +181,14 @@ class VectorIndex:
         view.flags.writeable = False
         return view
 
+    def get(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The stored (prepared) vectors of these ids and whether each is present (absent
+        ids get a NaN row)."""
+        rows = self._lookup.find(np.atleast_1d(ids))
+        out = np.full((len(rows), self.dim), np.nan, np.float32)
+        out[rows >= 0] = self._rows.vectors()[rows[rows >= 0]]
+        return out, rows >= 0
+
     def contains(self, ids: np.ndarray) -> np.ndarray:
         return self._lookup.find(np.atleast_1d(ids)) >= 0
 

@@ -1,10 +1,12 @@
 import time
 
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from ektp.dedup.services import dedup_queue, dedup_run_queue
 from ektp.demo.builder import KUPANG, DemoBuilder
+from ektp.demo.fieldwork import run_fieldwork
 from ektp.demo.models import PlantedDuplicate
 from ektp.demo.operations import run_operations
 from ektp.demo.operators import DEMO_OPERATORS, ensure_demo_users
@@ -14,6 +16,7 @@ from ektp.demo.report import (
     stock_and_capacity_table,
     thousands,
 )
+from ektp.demo.reports_rollup import demo_reports
 from ektp.regions.models import Region
 from ektp.regions.services import regions_load
 from ektp.residents.models import Resident
@@ -41,6 +44,7 @@ class Command(BaseCommand):
             self.stdout.write("Data demo Kota Kupang sudah ada; tabel di bawah dari data itu.")
         else:
             self._build(admin, residents, seed, duplicate_rate, quiet)
+        self.stdout.write(demo_reports())
         planted = set(PlantedDuplicate.objects.values_list("duplicate_id", flat=True))
         self.stdout.write(demo_report(KUPANG, planted).table())
         for label, value in pipeline_counts(KUPANG):
@@ -69,6 +73,11 @@ class Command(BaseCommand):
         stop = f" (berhenti: {outcome.stopped})" if outcome.stopped else ""
         self.stdout.write(f"Cetak: {outcome.printed} kartu{stop}; PDF batch:")
         self.stdout.write("\n".join(f"  {path}" for path in outcome.batch_pdfs))
+        officer = get_user_model().objects.filter(username="lapangan.alak").first()
+        field = run_fieldwork(actor=admin, kupang=KUPANG, rng=builder.rng, officer=officer)
+        visits = ", ".join(f"{outcome} {count}" for outcome, count in field.visits.items())
+        self.stdout.write(f"Lapangan: kunjungan hari pertama: {visits or '-'}; "
+                          f"cetak massal: {field.drive.name if field.drive else '-'}")
 
     def _print_logins(self, password):
         self.stdout.write(f"Admin: /admin/  login admin / {password}")
