@@ -5,6 +5,7 @@ administrator), gets an empty queryset, so missing and forbidden rows both answe
 Every model that holds personal data declares ``region_path``: the lookup to its region code.
 """
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 
 from ektp.accounts import rules
@@ -14,6 +15,13 @@ def may(user, action: str) -> bool:
     if not user or not user.is_authenticated or not user.is_active:
         return False
     return user.is_superuser or rules.role_allows(user.role, action)
+
+
+def require_action(user, action: str) -> None:
+    """For pages: a role without the action gets Django's 403 page (the API raises its own
+    PermissionDenied with a code instead)."""
+    if not may(user, action):
+        raise PermissionDenied
 
 
 def region_filter(path: str, region_code: str) -> Q:

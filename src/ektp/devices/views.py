@@ -8,7 +8,6 @@ operator's region answers 404 like a missing one. Every write is a service call
 """
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -17,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from ektp.accounts.decorators import operator_required
 from ektp.accounts.rules import DEVICE_MANAGE, DEVICE_VIEW
-from ektp.accounts.scoping import may, region_filter, restrict
+from ektp.accounts.scoping import may, region_filter, require_action, restrict
 from ektp.devices import selectors, services
 from ektp.devices.forms import BreakdownForm, DeviceFilterForm, RepairCloseForm
 from ektp.devices.models import Device, Office
@@ -28,13 +27,8 @@ PAGE_SIZE = 20
 UNCOVERED_SHOWN = 50  # kecamatan listed by name; a province may have hundreds
 
 
-def _require(user, action: str) -> None:
-    if not may(user, action):
-        raise PermissionDenied
-
-
 def _office(user, action: str, office_id: int) -> Office:
-    _require(user, action)
+    require_action(user, action)
     office = restrict(user, action, Office.objects.select_related("region")).filter(
         pk=office_id).first()
     if office is None:
@@ -54,7 +48,7 @@ def _area(request, form: DeviceFilterForm) -> str | None:
 def device_overview(request):
     """Offices with their printers, kits and cards a day; the region's capacity; kecamatan
     with no recording kit in service flagged."""
-    _require(request.user, DEVICE_VIEW)
+    require_action(request.user, DEVICE_VIEW)
     form = DeviceFilterForm(request.GET if "region" in request.GET else None, user=request.user)
     area = _area(request, form)
     offices = restrict(request.user, DEVICE_VIEW, Office.objects.select_related("region"))
@@ -97,7 +91,7 @@ def device_office(request, office_id: int):
 
 
 def _device(user, device_id: int) -> Device:
-    _require(user, DEVICE_MANAGE)
+    require_action(user, DEVICE_MANAGE)
     device = restrict(user, DEVICE_MANAGE, Device.objects.select_related("office")).filter(
         pk=device_id).first()
     if device is None:

@@ -8,7 +8,6 @@ nothing.
 """
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -17,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from ektp.accounts import rules as roles
 from ektp.accounts.decorators import operator_required
-from ektp.accounts.scoping import may, region_allowed, restrict
+from ektp.accounts.scoping import may, region_allowed, require_action, restrict
 from ektp.errors import DomainError
 from ektp.fieldwork import selectors, services
 from ektp.fieldwork.forms import CampaignForm, VisitForm
@@ -27,13 +26,8 @@ from ektp.regions.models import Region
 LIST_LIMIT = 100
 
 
-def _require(user, action: str) -> None:
-    if not may(user, action):
-        raise PermissionDenied
-
-
 def _campaign(user, campaign_id: int) -> Campaign:
-    _require(user, roles.FIELDWORK_VIEW)
+    require_action(user, roles.FIELDWORK_VIEW)
     campaign = selectors.campaigns_visible(user).filter(pk=campaign_id).first()
     if campaign is None:
         raise Http404
@@ -58,7 +52,7 @@ def _village(code: str) -> Region:
 @operator_required
 @require_GET
 def campaign_list(request):
-    _require(request.user, roles.FIELDWORK_VIEW)
+    require_action(request.user, roles.FIELDWORK_VIEW)
     campaigns = list(selectors.campaigns_visible(request.user)[:LIST_LIMIT])
     return render(request, "fieldwork/campaigns.html", {
         "campaigns": campaigns, "may_manage": may(request.user, roles.FIELDWORK_MANAGE)})
@@ -68,7 +62,7 @@ def campaign_list(request):
 @require_http_methods(["GET", "POST"])
 def campaign_create(request):
     user = request.user
-    _require(user, roles.FIELDWORK_MANAGE)
+    require_action(user, roles.FIELDWORK_MANAGE)
     form = CampaignForm(request.POST or None, user=user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -104,7 +98,7 @@ def campaign_detail(request, campaign_id: int):
 @operator_required
 @require_POST
 def campaign_close(request, campaign_id: int):
-    _require(request.user, roles.FIELDWORK_MANAGE)
+    require_action(request.user, roles.FIELDWORK_MANAGE)
     managed = restrict(request.user, roles.FIELDWORK_MANAGE,
                        Campaign.objects.filter(pk=campaign_id))
     if not managed.exists():
@@ -146,7 +140,7 @@ def village_pdf(request, campaign_id: int, village_code: str):
 
 
 def _entry(user, entry_id: int) -> Entry:
-    _require(user, roles.FIELDWORK_VISIT)
+    require_action(user, roles.FIELDWORK_VISIT)
     entry = selectors.entry_in_scope(selectors.entries_visible(user, roles.FIELDWORK_VISIT),
                                      entry_id)
     if entry is None:

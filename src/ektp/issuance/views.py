@@ -9,7 +9,6 @@ application that passed penunggalan, its A4 PDF (audited, never cached), and an 
 status timeline."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -19,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from ektp.accounts.decorators import operator_required
 from ektp.accounts.rules import APPLICATION_VIEW, CERTIFICATE_ISSUE
-from ektp.accounts.scoping import may, restrict
+from ektp.accounts.scoping import may, require_action, restrict
 from ektp.devices.models import Office
 from ektp.errors import DomainError
 from ektp.form_pages import form_page, refusal_status, refusal_text
@@ -116,13 +115,8 @@ STATUS_MEANING = {
 }
 
 
-def _require(user, action: str) -> None:
-    if not may(user, action):
-        raise PermissionDenied
-
-
 def _in_scope(user, action: str, queryset):
-    _require(user, action)
+    require_action(user, action)
     return restrict(user, action, queryset)
 
 

@@ -8,7 +8,6 @@ write is a service call; a refusal is shown with its message and changes nothing
 """
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -17,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from ektp.accounts import rules as roles
 from ektp.accounts.decorators import operator_required
-from ektp.accounts.scoping import may, region_allowed, region_filter, restrict
+from ektp.accounts.scoping import may, region_allowed, region_filter, require_action, restrict
 from ektp.devices.models import Office
 from ektp.errors import DomainError
 from ektp.printing import drive_selectors, drive_services
@@ -27,13 +26,8 @@ from ektp.printing.models import Drive, DrivePoint
 LIST_LIMIT = 100
 
 
-def _require(user, action: str) -> None:
-    if not may(user, action):
-        raise PermissionDenied
-
-
 def _drive(user, drive_id: int) -> Drive:
-    _require(user, roles.PRINT_VIEW)
+    require_action(user, roles.PRINT_VIEW)
     drive = drive_selectors.drives_visible(user).filter(pk=drive_id).first()
     if drive is None:
         raise Http404
@@ -41,7 +35,7 @@ def _drive(user, drive_id: int) -> Drive:
 
 
 def _managed(user, drive_id: int) -> Drive:
-    _require(user, roles.DRIVE_MANAGE)
+    require_action(user, roles.DRIVE_MANAGE)
     drive = restrict(user, roles.DRIVE_MANAGE, Drive.objects.filter(pk=drive_id)).first()
     if drive is None:
         raise Http404
@@ -55,7 +49,7 @@ def _print_points(user, drive: Drive) -> list[Office]:
 
 
 def _stock_point(user, drive_id: int, point_id: int) -> DrivePoint:
-    _require(user, roles.SUPPLIES_MANAGE)
+    require_action(user, roles.SUPPLIES_MANAGE)
     point = restrict(user, roles.SUPPLIES_MANAGE, DrivePoint.objects.filter(
         pk=point_id, drive_id=drive_id)).select_related("drive", "office").first()
     if point is None:
@@ -66,7 +60,7 @@ def _stock_point(user, drive_id: int, point_id: int) -> DrivePoint:
 @operator_required
 @require_GET
 def drive_list(request):
-    _require(request.user, roles.PRINT_VIEW)
+    require_action(request.user, roles.PRINT_VIEW)
     drives = list(drive_selectors.drives_visible(request.user)[:LIST_LIMIT])
     return render(request, "printing/drives/list.html", {
         "drives": drives, "may_manage": may(request.user, roles.DRIVE_MANAGE)})
@@ -76,7 +70,7 @@ def drive_list(request):
 @require_http_methods(["GET", "POST"])
 def drive_create(request):
     user = request.user
-    _require(user, roles.DRIVE_MANAGE)
+    require_action(user, roles.DRIVE_MANAGE)
     form = DriveForm(request.POST or None, user=user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

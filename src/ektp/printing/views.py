@@ -8,7 +8,6 @@ write is a service call, answered with a redirect back to the queue and a messag
 """
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
@@ -20,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from ektp.accounts import rules as roles
 from ektp.accounts.decorators import operator_required
-from ektp.accounts.scoping import may, region_filter, restrict
+from ektp.accounts.scoping import may, region_filter, require_action, restrict
 from ektp.devices.models import Device, Office
 from ektp.devices.selectors import working_printers
 from ektp.errors import DomainError
@@ -61,13 +60,8 @@ def _error(error: DomainError) -> str:
     return str(ERRORS.get(error.code, error.message))
 
 
-def _require(user, action: str) -> None:
-    if not may(user, action):
-        raise PermissionDenied
-
-
 def _office(user, action: str, office_id: int) -> Office:
-    _require(user, action)
+    require_action(user, action)
     office = restrict(user, action, Office.objects.select_related("region")).filter(
         pk=office_id, prints_cards=True).first()
     if office is None:
@@ -76,7 +70,7 @@ def _office(user, action: str, office_id: int) -> Office:
 
 
 def _job(user, action: str, job_id: int) -> PrintJob:
-    _require(user, action)
+    require_action(user, action)
     job = restrict(user, action, PrintJob.objects.select_related(
         "application__resident__family", "application__enrollment", "office__region")).filter(
         pk=job_id).first()
@@ -85,13 +79,12 @@ def _job(user, action: str, job_id: int) -> PrintJob:
     return job
 
 
-
 @operator_required
 @never_cache
 @require_GET
 def print_offices(request):
     """The print points of the user's region; with only one, straight to its queue."""
-    _require(request.user, roles.PRINT_VIEW)
+    require_action(request.user, roles.PRINT_VIEW)
     offices = list(restrict(request.user, roles.PRINT_VIEW, Office.objects.filter(
         prints_cards=True)).select_related("region").order_by("code"))
     if len(offices) == 1:

@@ -7,7 +7,6 @@ operator's region answers 404 like a missing one (``restrict``). Every write is 
 """
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -18,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from ektp.accounts.decorators import operator_required
 from ektp.accounts.rules import SUPPLIES_MANAGE, SUPPLIES_VIEW
-from ektp.accounts.scoping import may, region_filter, restrict
+from ektp.accounts.scoping import may, region_filter, require_action, restrict
 from ektp.devices.models import Office
 from ektp.form_pages import form_page
 from ektp.printing.selectors import queue_counts
@@ -41,17 +40,12 @@ DESTROYABLE_LIMIT = 500  # cards offered at once on the destruction form
 OFFICE_CHOICES_LIMIT = 200
 
 
-def _require(user, action: str) -> None:
-    if not may(user, action):
-        raise PermissionDenied
-
-
 def _offices(user, action: str):
     return restrict(user, action, Office.objects.select_related("region"))
 
 
 def _office(user, action: str, office_id: int) -> Office:
-    _require(user, action)
+    require_action(user, action)
     office = _offices(user, action).filter(pk=office_id).first()
     if office is None:
         raise Http404
@@ -67,7 +61,7 @@ def _can_manage(user, office: Office) -> bool:
 @require_GET
 def supplies_overview(request):
     """Each office's stock of blanks, ribbons and films, twenty offices a page."""
-    _require(request.user, SUPPLIES_VIEW)
+    require_action(request.user, SUPPLIES_VIEW)
     form = OfficeFilterForm(request.GET if "region" in request.GET else None, user=request.user)
     offices = _offices(request.user, SUPPLIES_VIEW).exclude(kind=Office.Kind.RECORDING)
     if form.is_bound and form.is_valid() and form.cleaned_data["region"]:
@@ -204,7 +198,7 @@ def supplies_destroy(request, office_id: int):
 @require_GET
 def supplies_destruction(request, destruction_id: int):
     """The Berita Acara pemusnahan as a printable A4 page."""
-    _require(request.user, SUPPLIES_VIEW)
+    require_action(request.user, SUPPLIES_VIEW)
     destruction = restrict(request.user, SUPPLIES_VIEW, Destruction.objects.select_related(
         "office__region", "actor")).filter(pk=destruction_id).first()
     if destruction is None:
@@ -218,7 +212,7 @@ def supplies_destruction(request, destruction_id: int):
 @require_GET
 def supplies_ledger(request):
     """The ledger of the offices in the operator's region, newest first, fifty rows a page."""
-    _require(request.user, SUPPLIES_VIEW)
+    require_action(request.user, SUPPLIES_VIEW)
     offices = _offices(request.user, SUPPLIES_VIEW).order_by("code")
     form = LedgerFilterForm(request.GET, offices=offices)
     rows = restrict(request.user, SUPPLIES_VIEW, StockMovement.objects.select_related(
