@@ -10,7 +10,6 @@ scope, audits each image and is never cached.
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, FloatField, Prefetch
 from django.http import Http404, HttpResponse
@@ -22,7 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from ektp.accounts.decorators import operator_required
 from ektp.accounts.rules import APPLICATION_ADJUDICATE
-from ektp.accounts.scoping import may, restrict
+from ektp.accounts.scoping import require_action, restrict
 from ektp.audit.services import audit_record
 from ektp.dedup.forms import AdjudicationForm
 from ektp.dedup.models import DedupCandidate
@@ -49,11 +48,6 @@ COMPARED = [
 KNOWN_SCORES = ("face_distance", "finger_score")
 
 
-def _require(user) -> None:
-    if not may(user, APPLICATION_ADJUDICATE):
-        raise PermissionDenied
-
-
 def _waiting(user):
     applications = Application.objects.filter(status=issuance_rules.S_ADJ)
     return restrict(user, APPLICATION_ADJUDICATE, applications)
@@ -64,7 +58,7 @@ def _waiting(user):
 @require_GET
 def adjudication_queue(request):
     """Doubtful results in the region, longest waiting first, 20 a page."""
-    _require(request.user)
+    require_action(request.user, APPLICATION_ADJUDICATE)
     waiting = (_waiting(request.user)
                .select_related("resident__family__village", "enrollment")
                .defer(*(f"enrollment__{name}" for name in IMAGES))
@@ -75,7 +69,7 @@ def adjudication_queue(request):
 
 
 def _application(user, application_id: int) -> Application:
-    _require(user)
+    require_action(user, APPLICATION_ADJUDICATE)
     candidates = DedupCandidate.objects.select_related(
         "matched_enrollment__resident__family__village").defer(
         *(f"matched_enrollment__{name}" for name in IMAGES)).order_by("face_distance", "pk")
@@ -179,7 +173,7 @@ def adjudication_image(request, application_id: int, enrollment_id: int, kind: s
 def adjudication_decide_view(request, application_id: int):
     """Duplicate (DUPLICATE_RECORD, never printed) or single (PRINT_READY_RECORD). An
     application another adjudicator decided meanwhile is left as it is, and said so."""
-    _require(request.user)
+    require_action(request.user, APPLICATION_ADJUDICATE)
     decided = restrict(request.user, APPLICATION_ADJUDICATE, Application.objects.filter(
         pk=application_id)).exclude(status=issuance_rules.S_ADJ).exists()
     if decided:

@@ -13,8 +13,7 @@ import time
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -25,7 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from ektp.accounts.decorators import operator_required
 from ektp.accounts.rules import ENROLLMENT_RECORD
-from ektp.accounts.scoping import may, restrict
+from ektp.accounts.scoping import require_action, restrict
 from ektp.audit.services import audit_record
 from ektp.enrollment.forms import FIELD_CHECKS, RecordingForm
 from ektp.enrollment.services import Capture, enrollment_record
@@ -58,13 +57,8 @@ def new_sequence() -> int:
     return time.time_ns() // 1000
 
 
-def _require_record(user) -> None:
-    if not may(user, ENROLLMENT_RECORD):
-        raise PermissionDenied
-
-
 def _resident_in_scope(user, resident_id: int) -> Resident:
-    _require_record(user)
+    require_action(user, ENROLLMENT_RECORD)
     residents = restrict(user, ENROLLMENT_RECORD, Resident.objects.all())
     resident = selectors.resident_detail(residents, resident_id)
     if resident is None:
@@ -77,13 +71,13 @@ def _resident_in_scope(user, resident_id: int) -> Resident:
 @require_http_methods(["GET", "POST"])
 def recording_start(request):
     """Choose whom to record (a POST search within the operator's region)."""
-    _require_record(request.user)
+    require_action(request.user, ENROLLMENT_RECORD)
     form = ResidentSearchForm(request.POST if request.method == "POST" else None)
     page = None
     if form.is_bound and form.is_valid():
         residents = restrict(request.user, ENROLLMENT_RECORD, Resident.objects.all())
-        found = selectors.search(residents, form.cleaned_data["q"])
-        page = Paginator(found, PAGE_SIZE).get_page(form.cleaned_data["page"] or 1)
+        page = selectors.search_page(residents, form.cleaned_data["q"],
+                                     form.cleaned_data["page"], PAGE_SIZE)
     template = "enrollment/_residents.html" if request.htmx else "enrollment/start.html"
     return render(request, template, {"form": form, "page": page})
 
@@ -136,7 +130,7 @@ def _capture(resident: Resident, form: RecordingForm) -> Capture:
 def recording_check(request, field: str):
     """Inline validation: one capture checked as soon as it is chosen; the answer is the
     field's message (an error in Indonesian, or that it is good). Nothing is stored."""
-    _require_record(request.user)
+    require_action(request.user, ENROLLMENT_RECORD)
     if field not in FIELD_CHECKS:
         raise Http404
     upload = request.FILES.get(field)

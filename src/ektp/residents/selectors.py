@@ -5,6 +5,7 @@ here runs a fixed number of queries, whatever the number of rows."""
 import re
 from datetime import date
 
+from django.core.paginator import Page, Paginator
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from ektp.enrollment.models import Enrollment
@@ -42,6 +43,12 @@ def search(residents: QuerySet[Resident], text: str) -> QuerySet[Resident]:
     else:
         found = residents.none()
     return found.select_related("family__village").order_by("name", "id")
+
+
+def search_page(residents: QuerySet[Resident], text: str, page: int | None,
+                size: int) -> Page:
+    """One page of ``search``: the resident search and the recording page list alike."""
+    return Paginator(search(residents, text), size).get_page(page or 1)
 
 
 def _seventeenth_birthday_cutoff(today: date) -> date:

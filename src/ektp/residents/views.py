@@ -6,8 +6,6 @@ the search is a POST (htmx or plain form) and detail pages are addressed by the 
 is shown masked until the operator opens it, and each opening is written to the audit log.
 """
 
-from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
@@ -15,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from ektp.accounts.decorators import operator_required
 from ektp.accounts.rules import RESIDENT_VIEW
-from ektp.accounts.scoping import may, restrict
+from ektp.accounts.scoping import require_action, restrict
 from ektp.audit.services import audit_record
 from ektp.residents import selectors
 from ektp.residents.forms import ResidentSearchForm
@@ -28,13 +26,8 @@ PURPOSE_DETAIL = "detail page"
 PURPOSE_NIK = "NIK opened"
 
 
-def _require_view(user) -> None:
-    if not may(user, RESIDENT_VIEW):
-        raise PermissionDenied
-
-
 def _resident_in_scope(user, resident_id: int) -> Resident:
-    _require_view(user)
+    require_action(user, RESIDENT_VIEW)
     residents = restrict(user, RESIDENT_VIEW, Resident.objects.all())
     resident = selectors.resident_detail(residents, resident_id)
     if resident is None:
@@ -48,13 +41,13 @@ def _resident_in_scope(user, resident_id: int) -> Resident:
 def resident_search(request):
     """GET: the empty search page. POST: the results, as a fragment for htmx (live results
     while typing) or as the whole page without JavaScript."""
-    _require_view(request.user)
+    require_action(request.user, RESIDENT_VIEW)
     form = ResidentSearchForm(request.POST if request.method == "POST" else None)
     page = None
     if form.is_bound and form.is_valid():
         residents = restrict(request.user, RESIDENT_VIEW, Resident.objects.all())
-        found = selectors.search(residents, form.cleaned_data["q"])
-        page = Paginator(found, PAGE_SIZE).get_page(form.cleaned_data["page"] or 1)
+        page = selectors.search_page(residents, form.cleaned_data["q"],
+                                     form.cleaned_data["page"], PAGE_SIZE)
     template = "residents/_results.html" if request.htmx else "residents/search.html"
     return render(request, template, {"form": form, "page": page})
 

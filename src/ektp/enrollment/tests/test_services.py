@@ -122,7 +122,7 @@ def test_an_audit_row_names_the_resident(resident):
 
 
 def test_a_station_keeps_the_recording_until_it_syncs(resident, settings, tmp_path):
-    from ektp.stations.tests.helpers import station_for_tests
+    from ektp.stations.tests.in_process_sync import station_for_tests
 
     station_for_tests(settings, tmp_path)  # a station records only once registered
     settings.EKTP_ROLE = "station"

@@ -3,7 +3,7 @@ from django.test import override_settings
 
 from ektp.enrollment.tests.factories import KOTA_KUPANG, UserFactory
 from ektp.printing.tests.factories import print_point
-from ektp.stations.tests.helpers import PASSWORD, register_station
+from ektp.stations.tests.in_process_sync import PASSWORD, register_station
 
 
 @pytest.fixture(scope="session")

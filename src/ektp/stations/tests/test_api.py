@@ -8,7 +8,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from ektp.enrollment.tests.factories import KOTA_DEPOK, UserFactory
 from ektp.stations import keys, packets
 from ektp.stations.models import Station
-from ektp.stations.tests.helpers import PASSWORD, STATION, enrollment_packet
+from ektp.stations.tests.in_process_sync import PASSWORD, STATION, enrollment_packet
 
 
 def _public() -> str:

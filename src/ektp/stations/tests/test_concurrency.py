@@ -11,7 +11,7 @@ from django.test import override_settings
 from ektp.enrollment.models import Enrollment
 from ektp.stations.ingest import packet_ingest
 from ektp.stations.models import ReceivedPacket, Station
-from ektp.stations.tests.helpers import enrollment_packet, envelope_of
+from ektp.stations.tests.in_process_sync import enrollment_packet, envelope_of
 
 THREADS = 4
 

@@ -16,7 +16,7 @@ from ektp.issuance import rules
 from ektp.stations import keys, packets
 from ektp.stations.client import SyncClient, backoff_delay, sync_loop
 from ektp.stations.models import OutboxPacket, ReceivedPacket, RejectedPacket, StationIdentity
-from ektp.stations.tests.helpers import STATION, CentralInProcess, FaultyTransport
+from ektp.stations.tests.in_process_sync import STATION, CentralInProcess, FaultyTransport
 from ektp.stations.usb import outbox_export, outbox_import
 
 
@@ -104,7 +104,7 @@ def test_print_spoil_and_stock_at_a_print_point_become_packets(as_station, offic
 
 
 def _station_packets(count: int) -> None:
-    from ektp.stations.tests.helpers import enrollment_packet
+    from ektp.stations.tests.in_process_sync import enrollment_packet
 
     for n in range(1, count + 1):
         enrollment_packet(sequence=n)

@@ -26,7 +26,7 @@ from ektp.stations.models import (
 )
 from ektp.stations.selectors import sequence_gaps, station_overview
 from ektp.stations.station_pull import prefetched_card, prefetched_print
-from ektp.stations.tests.helpers import (
+from ektp.stations.tests.in_process_sync import (
     STATION,
     CentralInProcess,
     FaultyTransport,

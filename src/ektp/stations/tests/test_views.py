@@ -3,7 +3,7 @@
 from django.test import override_settings
 
 from ektp.enrollment.tests.factories import KOTA_DEPOK, UserFactory
-from ektp.stations.tests.helpers import STATION, enrollment_packet
+from ektp.stations.tests.in_process_sync import STATION, enrollment_packet
 
 URL = "/stasiun/"
 
