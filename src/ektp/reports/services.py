@@ -15,8 +15,10 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from ektp.accounts.scoping import region_filter
+from ektp.errors import DomainError, NotFound
 from ektp.issuance import rules as issuance
 from ektp.issuance.models import Application, ApplicationHistory
+from ektp.regions.models import Region
 from ektp.reports.models import CoverageRollup, FlowRollup, StatusRollup
 from ektp.reports.periods import years_before
 from ektp.residents.models import Resident
@@ -156,7 +158,14 @@ def _flow_rows(region_code: str, today: date, days: int) -> list[FlowRollup]:
 
 def rollup_refresh(*, region_code: str = "", today: date | None = None,
                    flow_days: int = FLOW_DAYS) -> RollupResult:
-    """Recompute every rollup row under ``region_code`` ("" = the whole register)."""
+    """Recompute every rollup row under ``region_code`` ("" = the whole register).
+
+    A region code that names no region, or a flow window under one day, is refused before
+    anything is deleted: a typo in a cron line must not empty the reports."""
+    if region_code and not Region.objects.filter(code=region_code).exists():
+        raise NotFound(f"Unknown region {region_code}", code="region_unknown")
+    if flow_days < 1:
+        raise DomainError("The flow window needs at least one day", code="flow_days_invalid")
     today = today or timezone.localdate()
     now = timezone.now()
     coverage = _coverage_rows(region_code, today, now)

@@ -1,5 +1,7 @@
 """The demo hook: ``ektp.demo.reports_rollup.demo_reports`` fills the rollups the pages read."""
 
+from io import StringIO
+
 import pytest
 
 from ektp.accounts.models import User
@@ -32,3 +34,19 @@ def test_rollup_command_and_task():
     assert out.getvalue().startswith("1 villages")
     assert rollup_refresh_task.call("53.71") == 1
     assert CoverageRollup.objects.get(village_code=NAMOSAIN).issued == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("args, code", [
+    (["--region", "53.99"], "region_unknown"),
+    (["--flow-days", "0"], "flow_days_invalid"),
+])
+def test_rollup_command_refuses_bad_input_and_keeps_the_rollups(args, code):
+    from django.core.management import CommandError, call_command
+
+    person(NAMOSAIN, age=30, status="CARD_ISSUED", waited_days=3)
+    call_command("reports_rollup", "--region", "53.71", stdout=StringIO())
+    before = CoverageRollup.objects.count()
+    with pytest.raises(CommandError, match=code):
+        call_command("reports_rollup", *args, stdout=StringIO())
+    assert CoverageRollup.objects.count() == before == 1

@@ -3,8 +3,9 @@ cron at night, and after a bulk import)."""
 
 import time
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
+from ektp.errors import DomainError
 from ektp.reports.services import FLOW_DAYS, rollup_refresh
 
 
@@ -17,7 +18,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, region: str, flow_days: int, **options):
         started = time.perf_counter()
-        result = rollup_refresh(region_code=region, flow_days=flow_days)
+        try:
+            result = rollup_refresh(region_code=region, flow_days=flow_days)
+        except DomainError as error:
+            raise CommandError(f"{error.message} [{error.code}]") from error
         self.stdout.write(
             f"{result.villages} villages, {result.statuses} status rows, {result.flow_days} "
             f"days of flow in {time.perf_counter() - started:.1f} s")
