@@ -5,6 +5,10 @@ Each request is read whole, then a fault is drawn (seeded): pass it on untouched
 station never hears), delay it, send it twice, replay an older request before it (reordering),
 truncate or corrupt the request, truncate or corrupt the answer. After ``budget`` faults
 everything passes untouched. ``tally`` counts what was done.
+
+When central cannot be reached (its process killed and not yet back) or dies before its whole
+answer is out, the station gets a 502 at once (or a closed connection if it was already being
+answered), never a hang: ``tally["upstream_down"]`` counts those.
 """
 
 import random
@@ -18,8 +22,18 @@ FAULTS = ("drop", "lose_answer", "delay", "duplicate", "replay_old", "truncate_r
           "corrupt_request", "truncate_answer", "corrupt_answer")
 
 
+BAD_GATEWAY = (b"HTTP/1.1 502 Bad Gateway\r\nContent-Type: application/json\r\n"
+               b"Content-Length: 57\r\nConnection: close\r\n\r\n"
+               b'{"code": "bad_gateway", "detail": "central unreachable"}\n')
+
+
+class UpstreamDown(OSError):
+    """Central refused the connection or closed it before its whole answer."""
+
+
 def _read_message(sock: socket.socket) -> bytes:
-    """One HTTP/1.x message with a Content-Length body (or none)."""
+    """One HTTP/1.x message with a Content-Length body (or none); what arrived if the peer
+    closed early (see ``_complete``)."""
     data = b""
     while b"\r\n\r\n" not in data:
         chunk = sock.recv(65536)
@@ -38,6 +52,17 @@ def _read_message(sock: socket.socket) -> bytes:
             break
         body += chunk
     return head + b"\r\n\r\n" + body
+
+
+def _complete(message: bytes) -> bool:
+    head, separator, body = message.partition(b"\r\n\r\n")
+    if not separator:
+        return False
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            return len(body) >= int(value.strip())
+    return True
 
 
 def _set_length(message: bytes, body: bytes) -> bytes:
@@ -82,7 +107,7 @@ class FaultProxy:
 
     @property
     def faults(self) -> int:
-        return sum(n for kind, n in self.tally.items() if kind != "pass")
+        return sum(n for kind, n in self.tally.items() if kind in FAULTS)
 
     def _draw(self) -> str:
         with self.lock:
@@ -94,9 +119,15 @@ class FaultProxy:
             return fault
 
     def _forward(self, request: bytes) -> bytes:
-        with socket.create_connection(self.upstream, timeout=120) as upstream:
-            upstream.sendall(_close_header(request))
-            return _read_message(upstream)
+        try:
+            with socket.create_connection(self.upstream, timeout=120) as upstream:
+                upstream.sendall(_close_header(request))
+                answer = _read_message(upstream)
+        except OSError as error:
+            raise UpstreamDown(str(error)) from error
+        if not _complete(answer):
+            raise UpstreamDown("central closed the connection before its whole answer")
+        return answer
 
     def _damage(self, message: bytes, how: str) -> bytes:
         head, _, body = message.partition(b"\r\n\r\n")
@@ -118,8 +149,16 @@ class FaultProxy:
             self.history = (self.history + [request])[-20:]
         try:
             self._serve(client, request, fault, older)
+        except UpstreamDown:
+            # Central killed or restarting: the station hears it at once, and tries later.
+            with self.lock:
+                self.tally["upstream_down"] += 1
+            try:
+                client.sendall(BAD_GATEWAY)
+            except OSError:
+                pass
         except OSError:
-            pass  # central down or the station gave up: the station sees a failed request
+            pass  # the station gave up: nothing to answer
 
     def _serve(self, client, request: bytes, fault: str, older: bytes | None) -> None:
         if fault == "drop":

@@ -17,6 +17,7 @@ from faker import Faker
 
 from ektp.demo.images import placeholder_photo, placeholder_signature
 from ektp.demo.synthetic import SyntheticBiometrics, SyntheticPerson
+from ektp.enrollment.models import Enrollment
 from ektp.enrollment.services import Capture, enrollment_record
 from ektp.regions.models import Region
 from ektp.residents import reference
@@ -122,23 +123,31 @@ class DemoBuilder:
         for start in range(0, len(chosen), BATCH):
             with transaction.atomic():
                 for resident in chosen[start:start + BATCH]:
-                    person = self.bio.person()
-                    self.state.people[resident.pk] = person
-                    self._record(resident, person, days_ago=self.rng.randint(20, 90))
+                    self.record(resident, days_ago=self.rng.randint(20, 90))
                     if self.progress:
                         self.progress(1)
+
+    def record(self, resident: Resident, *, days_ago: int, station: str = "",
+               sequence: int = 0) -> Enrollment:
+        """Record a new synthetic person as ``resident`` (at the resident's kecamatan
+        recording point unless a station and its next sequence number are given)."""
+        person = self.bio.person()
+        self.state.people[resident.pk] = person
+        return self._record(resident, person, days_ago, station=station, sequence=sequence)
 
     def _wajib(self, resident: Resident) -> bool:
         return is_wajib_ktp(resident.birth_date, resident.marital_status, self.today)
 
-    def _record(self, resident: Resident, person: SyntheticPerson, days_ago: int) -> None:
-        station = f"REK-{resident.nik[:6]}"
-        sequence = self.state.sequences.get(station, 0) + 1
-        self.state.sequences[station] = sequence
+    def _record(self, resident: Resident, person: SyntheticPerson, days_ago: int, *,
+                station: str = "", sequence: int = 0) -> Enrollment:
+        if not station:
+            station = f"REK-{resident.nik[:6]}"
+            sequence = self.state.sequences.get(station, 0) + 1
+            self.state.sequences[station] = sequence
         captured_at = timezone.now() - timedelta(days=days_ago,
                                                  minutes=self.rng.randrange(600))
         initials = "".join(part[0] for part in resident.name.split())
-        enrollment_record(actor=self.actor, enqueue_dedup=False, capture=Capture(
+        return enrollment_record(actor=self.actor, enqueue_dedup=False, capture=Capture(
             resident_id=resident.pk, station_code=station, sequence=sequence,
             captured_at=captured_at, biodata_confirmed=True,
             photo=placeholder_photo(initials, resident.birth_date.year),

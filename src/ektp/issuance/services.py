@@ -49,6 +49,27 @@ def application_transition(*, actor, application_id: int, to_status: str, reason
     return application
 
 
+@transaction.atomic
+def application_mirror_status(*, application_id: int, to_status: str, site: str,
+                              reason: str) -> bool:
+    """A station follows central's decision on one of its recordings: the steps were taken
+    (and checked against the state machine) at central, so the local copy takes the status as
+    told, with a history row. False when there is nothing to do or the row moved meanwhile."""
+    if to_status not in rules.ALLOWED_TRANSITIONS:
+        raise DomainError(f"Unknown status {to_status!r}", code="status_unknown")
+    application = Application.objects.filter(pk=application_id).first()
+    if application is None or application.status == to_status:
+        return False
+    now = timezone.now()
+    if Application.objects.filter(pk=application_id, status=application.status).update(
+            status=to_status, status_changed_at=now) != 1:
+        return False
+    ApplicationHistory.objects.create(application=application, from_status=application.status,
+                                      to_status=to_status, at=now, site=site[:40],
+                                      reason=reason[:300])
+    return True
+
+
 def application_transition_manual(*, actor, application_id: int, to_status: str, reason: str,
                                   expected_status: str | None = None) -> Application:
     """A supervisor moves an application by hand, with a reason. Transitions that belong to

@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models.functions import Length
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ektp.audit.models import AuditEvent
 from ektp.audit.services import audit_record
@@ -78,6 +79,20 @@ def current_signing_key() -> SigningKey:
     SigningKey.objects.bulk_create([SigningKey(key_id=kid, public_pem=pem)],
                                    ignore_conflicts=True)
     return SigningKey.objects.get(key_id=kid)
+
+
+def signing_key_trust(public_pem: str) -> str:
+    """Trust a station's Suket key (central, applying a certificate packet signed by a
+    registered station, which vouches for the key its papers are signed with); its id."""
+    try:
+        public_key = suket_signing.load_public_key(str(public_pem).encode())
+    except (ValueError, TypeError) as exc:
+        raise DomainError(_("Kunci tanda tangan Suket stasiun tidak sah"),
+                          code="signing_key_invalid") from exc
+    kid = suket_signing.key_id(public_key)
+    SigningKey.objects.bulk_create([SigningKey(key_id=kid, public_pem=str(public_pem))],
+                                   ignore_conflicts=True)
+    return kid
 
 
 def trusted_keys() -> dict:
@@ -198,6 +213,50 @@ def _next_number(office: Office, issued_on: date) -> str:
             .values_list("number", flat=True).first())
     serial = int(last.rsplit("/", 1)[1]) + 1 if last else 1
     return f"{prefix}{serial:0{NUMBER_SERIAL_DIGITS}d}"
+
+
+# --- certificates issued offline at a station ------------------------------------------------
+
+
+def _same_paper(certificate: TemporaryCertificate, application: Application, qr_text: str) -> bool:
+    return certificate.application_id == application.pk and certificate.qr_text == qr_text
+
+
+@transaction.atomic
+def certificate_mirror(*, application_id: int, office_id: int, number: str, issued_on: date,
+                       valid_until: date, qr_text: str,
+                       station_code: str) -> tuple[TemporaryCertificate, bool]:
+    """(certificate, created): a certificate a station issued offline, put in this register
+    under the station's number so its QR verifies here. Its QR must be signed by a key this
+    register trusts and name the same number and dates; a repeat is the same paper."""
+    application = _locked_application(application_id)
+    known = TemporaryCertificate.objects.filter(number=number).first()
+    if known is not None:
+        if _same_paper(known, application, qr_text):
+            return known, False
+        raise Conflict(_("Nomor surat keterangan %(n)s sudah dipakai untuk surat lain")
+                       % {"n": number}, code="certificate_number_taken")
+    signed = suket_signing.parse_and_verify(qr_text, trusted_keys(), today=issued_on)
+    if (signed.payload.number, signed.payload.issued_on, signed.payload.valid_until) != (
+            number, issued_on, valid_until):
+        raise DomainError(_("QR surat keterangan tidak sesuai nomor atau tanggalnya"),
+                          code="certificate_qr_mismatch")
+    if application.certificates.filter(status=Status.ACTIVE).exists():
+        raise Conflict(_("Permohonan ini sudah punya surat keterangan yang berlaku"),
+                       code="certificate_active_exists")
+    try:
+        with transaction.atomic():
+            certificate = TemporaryCertificate.objects.create(
+                number=number, application=application, office_id=office_id,
+                issued_on=issued_on, valid_until=valid_until, key_id=signed.key_id,
+                qr_text=qr_text)
+    except IntegrityError as exc:  # the number taken meanwhile by a writer of another record
+        raise Conflict(_("Nomor surat keterangan %(n)s sudah dipakai untuk surat lain")
+                       % {"n": number}, code="certificate_number_taken") from exc
+    audit_record(actor=None, action=AuditEvent.Action.CREATE, obj=certificate,
+                 nik=application.resident.nik, purpose=f"Surat Keterangan dari stasiun "
+                 f"{station_code}")
+    return certificate, True
 
 
 # --- supersede, revoke, print ----------------------------------------------------------------

@@ -8,6 +8,8 @@ Coordinates are in millimetres from the bottom-left corner of the card (PDF conv
 converted to points only when drawing.
 """
 
+import base64
+import binascii
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -67,6 +69,32 @@ class CardData:
     photo: bytes
     signature: bytes
     is_foreigner: bool = False
+
+
+IMAGE_FIELDS = ("photo", "signature")
+DATE_FIELDS = ("birth_date", "valid_until", "issue_date")
+
+
+def card_to_dict(card: CardData) -> dict:
+    """The card as JSON-ready data (images in base64, dates in ISO form), to carry it to a
+    print point that prints it offline."""
+    data = {name: getattr(card, name) for name in CardData.__dataclass_fields__}
+    data.update({name: base64.b64encode(data[name]).decode("ascii") for name in IMAGE_FIELDS})
+    data.update({name: data[name] and data[name].isoformat() for name in DATE_FIELDS})
+    return data
+
+
+def card_from_dict(data: dict) -> CardData:
+    """Back from ``card_to_dict``; ValueError when a field is missing or damaged."""
+    try:
+        values = {name: data[name] for name in CardData.__dataclass_fields__}
+        values.update({name: base64.b64decode(values[name], validate=True)
+                       for name in IMAGE_FIELDS})
+        values.update({name: values[name] and date.fromisoformat(values[name])
+                       for name in DATE_FIELDS})
+    except (KeyError, TypeError, binascii.Error) as exc:
+        raise ValueError(f"card data incomplete or damaged: {exc}") from exc
+    return CardData(**values)
 
 
 @dataclass(frozen=True)

@@ -17,14 +17,17 @@ from ektp.printing.models import PrintJob
 from ektp.printing.rules import queue_order
 from ektp.regions.models import Region
 from ektp.residents import reference
+from ektp.stations.leases import held_by_print_points
 from ektp.supplies.models import Item, StockBalance
 
 REGENCY_CODE_LENGTH = 5  # "53.71"
 
 
 def _in_area(office: Office) -> QuerySet[Application]:
+    # Records a print point holds for offline printing are its to print, not this queue's.
     return Application.objects.filter(
-        region_filter(Application.region_path, office.region_id), status=issuance_rules.S_PRR)
+        region_filter(Application.region_path, office.region_id), status=issuance_rules.S_PRR
+    ).exclude(held_by_print_points())
 
 
 def stock_levels(office: Office) -> dict[str, int]:

@@ -25,6 +25,7 @@ from ektp.printing.rules import finger_match_score
 from ektp.residents.models import Resident
 from ektp.residents.rules import is_wajib_ktp
 from ektp.stations import outbox as station_outbox
+from ektp.stations.leases import lease_refuse_print
 from ektp.supplies import services as supplies
 from ektp.supplies.models import InvalidCard
 
@@ -33,7 +34,7 @@ STOCK_OUT_CODES = frozenset({"blank_out", "ribbon_out", "film_out"})
 # skips the record. Any other refusal (stock, printer, office) stops the batch.
 RECORD_SKIP_CODES = frozenset({
     "status_changed", "illegal_transition", "not_print_ready", "duplicate_not_printable",
-    "resident_deceased", "not_wajib_ktp", "application_unknown"})
+    "resident_deceased", "not_wajib_ktp", "application_unknown", "record_leased_to_station"})
 SPOIL_REASONS = frozenset(r for r in InvalidCard.Reason.values if not r.startswith("returned"))
 MAX_BATCH = 500
 
@@ -63,6 +64,7 @@ def _printable(application_id: int, office: Office) -> Application:
     if application.status != issuance_rules.S_PRR:
         raise Conflict(_("Only a print-ready record is printed, not %(s)s")
                        % {"s": application.status}, code="not_print_ready")
+    lease_refuse_print(application.pk)  # a print point may be printing it offline
     resident = application.resident
     if resident.status == Resident.Status.DECEASED:
         raise Conflict(_("The resident is recorded as deceased"), code="resident_deceased")

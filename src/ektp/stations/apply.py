@@ -1,17 +1,22 @@
 """Applying an accepted packet at central, through the existing services."""
 
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 from django.utils.translation import gettext as _
 
+from ektp.devices.models import Office
 from ektp.enrollment.services import Capture, enrollment_record
 from ektp.errors import DomainError
 from ektp.issuance import rules
 from ektp.issuance.models import Application
 from ektp.issuance.services import application_transition
+from ektp.issuance.suket_services import certificate_mirror, signing_key_trust
 from ektp.residents.models import Resident
 from ektp.stations import keys, packets
+from ektp.supplies.models import Earmark
+from ektp.supplies.services import station_movement_mirror, station_spoil_mirror
 
 APPLIED, CONFLICT, NOT_APPLIED = "applied", "conflict", "not_applied"
 PRINTED_STATUSES = frozenset({rules.S_SFP, rules.S_PRINTED, rules.S_SHIPPED, rules.S_ISSUED})
@@ -109,16 +114,78 @@ def apply_print_result(station, body: dict, at) -> Applied:
     return Applied(APPLIED, "card_printed", "", ref=ref)
 
 
-def apply_recorded(station, body: dict, at) -> Applied:
-    """Spoiled cards, stock movements and certificates made at a station: kept in central's
-    packet ledger (mirroring them into central's stock and certificate tables is later work)."""
-    return Applied(APPLIED, "recorded")
+def _station_office(station, payload: dict):
+    """Stock and certificates a station books are its own office's, never another's."""
+    if payload.get("office_code") != station.office.code:
+        raise DomainError(_("Paket untuk kantor lain (%(o)s), bukan kantor stasiun %(s)s")
+                          % {"o": str(payload.get("office_code"))[:24], "s": station.code},
+                          code="office_mismatch")
+    return station.office
+
+
+def _text(payload: dict, name: str) -> str:
+    value = payload.get(name, "")
+    return value if isinstance(value, str) else ""
+
+
+def apply_stock_movement(station, body: dict, at) -> Applied:
+    """A stock movement of the station's office booked in central's ledger, once per packet
+    (keyed by the packet id, so also never twice outside the packet register)."""
+    payload = body["payload"]
+    office = _station_office(station, payload)
+    counterpart = _text(payload, "counterpart")
+    counterpart_id = Office.objects.filter(code=counterpart).values_list(
+        "pk", flat=True).first() if counterpart else None
+    movement = station_movement_mirror(
+        office_id=office.pk, item=payload.get("item"),
+        earmark=payload.get("earmark", Earmark.GENERAL), kind=payload.get("kind"),
+        quantity=payload.get("quantity"), at=at, key=f"station:{body['id']}",
+        reference=f"stasiun {station.code}: {_text(payload, 'reference')}",
+        note=_text(payload, "note"), counterpart_id=counterpart_id)
+    return Applied(APPLIED, "stock_booked", f"#{movement.pk}")
+
+
+def apply_spoiled(station, body: dict, at) -> Applied:
+    """A card spoiled at the station: booked invalid at central. Its ledger row comes as its
+    own stock movement; the application's status is not touched (no print result was sent)."""
+    payload = body["payload"]
+    office = _station_office(station, payload)
+    card = station_spoil_mirror(office_id=office.pk, serial=_text(payload, "blank_serial"),
+                                reason=_text(payload, "reason"))
+    return Applied(APPLIED, "card_spoiled", card.serial)
+
+
+def _dates(payload: dict) -> tuple[date, date]:
+    try:
+        return (date.fromisoformat(payload["issued_on"]),
+                date.fromisoformat(payload["valid_until"]))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise packets.PacketError(packets.MALFORMED, "the certificate dates are not dates"
+                                  ) from exc
+
+
+def apply_certificate(station, body: dict, at) -> Applied:
+    """A Suket issued offline at the station, put in central's register under its number."""
+    payload = body["payload"]
+    office = _station_office(station, payload)
+    application = find_application(payload.get("application"))
+    if application is None:
+        raise DomainError(_("Permohonan tidak dikenal di pusat"), code="application_unknown")
+    issued_on, valid_until = _dates(payload)
+    if payload.get("signing_key"):  # the station's own Suket key, vouched for by its packet
+        signing_key_trust(str(payload["signing_key"]))
+    certificate, created = certificate_mirror(
+        application_id=application.pk, office_id=office.pk, number=_text(payload, "number"),
+        issued_on=issued_on, valid_until=valid_until, qr_text=_text(payload, "qr_text"),
+        station_code=station.code)
+    return Applied(APPLIED, "certificate_recorded" if created else "certificate_known",
+                   certificate.number, ref=f"#{application.pk}")
 
 
 APPLIERS = {
     "enrollment": apply_enrollment,
     "print_result": apply_print_result,
-    "spoiled": apply_recorded,
-    "stock_movement": apply_recorded,
-    "certificate": apply_recorded,
+    "spoiled": apply_spoiled,
+    "stock_movement": apply_stock_movement,
+    "certificate": apply_certificate,
 }

@@ -19,10 +19,12 @@ from ektp.errors import DomainError
 from ektp.stations import keys, packets
 from ektp.stations.models import OutboxPacket, PrefetchedRecord, StationIdentity
 from ektp.stations.outbox import identity, outbox_summary
+from ektp.stations.reference import residents_apply
 from ektp.stations.station_pull import pull_apply
 from ektp.stations.transport import SyncUnavailable, Transport, error_of
 
 ACKED = frozenset({"accepted", "duplicate"})
+MAX_PULL_PAGES = 400  # 200,000 residents of an area at 500 a page
 
 
 @dataclass
@@ -49,7 +51,7 @@ class SyncClient:
 
     def _call(self, path: str, data: dict) -> dict:
         station = identity()
-        body = packets.canonical({"station": station.code,
+        body = packets.canonical({"station": station.code, "request": _next_request_number(),
                                   "clock": packets.utc_text(self.clock()),
                                   "summary": _summary_text(outbox_summary()), **data})
         signature = packets.sign_message(keys.station_private_key(), packets.REQUEST_DOMAIN,
@@ -87,7 +89,7 @@ class SyncClient:
             attempts=F("attempts") + 1)
         answer = self._call("/api/stations/sync/push",
                             {"packets": [json.loads(p.envelope) for p in batch]})
-        _acknowledge(answer.get("results"), {str(p.packet_id) for p in batch}, report)
+        acknowledge(answer.get("results"), {str(p.packet_id) for p in batch}, report)
         report.sent += len(batch)
         return len(batch)
 
@@ -102,16 +104,29 @@ class SyncClient:
                                       code="central_no_progress")
 
     def pull(self, report: SyncReport) -> None:
+        """Pull until nothing more is due (a new station catches up on its area's residents
+        page by page), within a bound so one sync cannot run forever."""
+        for _page in range(MAX_PULL_PAGES):
+            answer = self._pull_page()
+            counts = pull_apply(answer)
+            rows = answer.get("residents")
+            counts["residents"] = residents_apply(rows if isinstance(rows, list) else [],
+                                                  answer.get("residents_cursor"))
+            report.pulled = {key: report.pulled.get(key, 0) + value
+                             for key, value in counts.items()}
+            # Every conflict of this station still open at central (this push's included).
+            report.conflicts = answer.get("conflicts") or report.conflicts
+            if answer.get("residents_more") is not True:
+                return
+
+    def _pull_page(self) -> dict:
         station = identity()
         held = list(PrefetchedRecord.objects.exclude(state=PrefetchedRecord.State.WITHDRAWN)
                     .order_by("-central_application_id")
                     .values_list("central_application_id", flat=True)[:5000])
-        answer = self._call("/api/stations/sync/pull", {
-            "cursor": station.status_cursor, "held": held,
-            "prefetch": bool(getattr(settings, "EKTP_STATION_PREFETCH", True))})
-        report.pulled = pull_apply(answer)
-        # Every conflict of this station still open at central (those of this push included).
-        report.conflicts = answer.get("conflicts") or report.conflicts
+        return self._call("/api/stations/sync/pull", {
+            "cursor": station.status_cursor, "residents_cursor": station.residents_cursor,
+            "held": held, "prefetch": bool(getattr(settings, "EKTP_STATION_PREFETCH", True))})
 
     def sync(self) -> SyncReport:
         """Push everything, then pull; the station's last sync time moves only on success."""
@@ -127,7 +142,12 @@ class SyncClient:
         return report
 
 
-def _acknowledge(results, sent_ids: set[str], report: SyncReport) -> None:
+def _next_request_number() -> int:
+    StationIdentity.objects.filter(pk=1).update(request_counter=F("request_counter") + 1)
+    return StationIdentity.objects.values_list("request_counter", flat=True).get(pk=1)
+
+
+def acknowledge(results, sent_ids: set[str], report: SyncReport) -> None:
     if not isinstance(results, list):
         raise SyncUnavailable(_("Jawaban server pusat tidak lengkap"),
                               code="central_answer_invalid")

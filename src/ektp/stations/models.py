@@ -24,6 +24,10 @@ class StationIdentity(models.Model):
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=300, blank=True)
     status_cursor = models.CharField(max_length=80, blank=True)
+    residents_cursor = models.CharField(max_length=80, blank=True)
+    limits = models.JSONField(default=dict, blank=True)  # guard rails as central last sent them
+    # Every request to central carries the next number; central refuses one it has seen.
+    request_counter = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         verbose_name = _("identitas stasiun")
@@ -94,6 +98,8 @@ class Station(models.Model):
     clock_offset_seconds = models.FloatField(default=0)
     queue_length = models.PositiveIntegerField(default=0)  # as the station last reported it
     oldest_unsynced_at = models.DateTimeField(null=True, blank=True)
+    # The highest request number seen: a request replayed by someone on the line is refused.
+    last_request = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         ordering = ["code"]

@@ -62,9 +62,17 @@ def outbox_add(*, kind: str, payload: dict, occurred_at=None, secret: dict | Non
 
 
 def guard_limits() -> dict:
-    return {"max_days": getattr(settings, "EKTP_STATION_MAX_DAYS_UNSYNCED", 7),
-            "max_packets": getattr(settings, "EKTP_STATION_MAX_UNSYNCED", 2000),
-            "min_free_mb": getattr(settings, "EKTP_STATION_MIN_FREE_MB", 500)}
+    """This machine's limits; on a station, those central last sent win (the office decides
+    how long its stations may work cut off), each checked to be a positive whole number."""
+    limits = {"max_days": settings.EKTP_STATION_MAX_DAYS_UNSYNCED,
+              "max_packets": settings.EKTP_STATION_MAX_UNSYNCED,
+              "min_free_mb": settings.EKTP_STATION_MIN_FREE_MB}
+    if is_station():
+        central = StationIdentity.objects.filter(pk=1).values_list("limits", flat=True).first()
+        limits.update({name: value for name, value in (central or {}).items()
+                       if name in limits and isinstance(value, int)
+                       and not isinstance(value, bool) and value > 0})
+    return limits
 
 
 def free_megabytes() -> float:
@@ -149,12 +157,21 @@ def stock_packet(*, movement) -> None:
             "office_code": movement.office.code, "item": movement.item,
             "earmark": movement.earmark, "kind": movement.kind, "quantity": movement.quantity,
             "reference": movement.reference, "movement_id": movement.pk,
-            "idempotency_key": movement.idempotency_key or ""})
+            "idempotency_key": movement.idempotency_key or "", "note": movement.note,
+            # A transfer names the other office; a blank taken names its serial in the note.
+            "counterpart": movement.counterpart.code if movement.counterpart_id else ""})
 
 
 def certificate_packet(*, certificate) -> None:
+    """The Suket as a packet, with the public key that signed its QR so central can verify
+    papers this station issued."""
+    from ektp.issuance.models import SigningKey
+
     if is_station():
+        signing_key = SigningKey.objects.filter(key_id=certificate.key_id).values_list(
+            "public_pem", flat=True).first() or ""
         outbox_add(kind="certificate", payload={
             "number": certificate.number, "application": application_ref(certificate.application),
             "office_code": certificate.office.code, "issued_on": certificate.issued_on.isoformat(),
-            "valid_until": certificate.valid_until.isoformat(), "qr_text": certificate.qr_text})
+            "valid_until": certificate.valid_until.isoformat(), "qr_text": certificate.qr_text,
+            "signing_key": signing_key})

@@ -38,6 +38,7 @@ KINDS = ("enrollment", "print_result", "spoiled", "stock_movement", "certificate
 PACKET_DOMAIN = b"ektp-packet-v1\x00"
 REQUEST_DOMAIN = b"ektp-request-v1\x00"
 RESPONSE_DOMAIN = b"ektp-response-v1\x00"
+RECEIPT_DOMAIN = b"ektp-receipt-v1\x00"
 SEAL_INFO = b"ektp-seal-v1"
 BODY_KEYS = frozenset({"v", "id", "station", "seq", "occurred_at", "kind", "payload", "sealed"})
 STATION_CODE = re.compile(r"^[A-Z0-9][A-Z0-9.-]{1,23}$")

@@ -39,6 +39,7 @@ class StationOut(Schema):
     missing: int
     rejects: int
     conflicts: int
+    leases: int
 
 
 class RejectOut(Schema):

@@ -5,7 +5,13 @@ from django.db.models import Count, Max
 
 from ektp.accounts import rules as roles
 from ektp.accounts.scoping import restrict
-from ektp.stations.models import ReceivedPacket, RejectedPacket, Station, SyncConflict
+from ektp.stations.models import (
+    PrefetchLease,
+    ReceivedPacket,
+    RejectedPacket,
+    Station,
+    SyncConflict,
+)
 
 MAX_GAPS_SHOWN = 50
 
@@ -45,4 +51,6 @@ def station_overview(station: Station) -> dict:
         "rejects": RejectedPacket.objects.filter(station=station, reviewed_at=None).count(),
         "conflicts": SyncConflict.objects.filter(station_code=station.code,
                                                  resolved_at=None).count(),
+        # Print-ready records the station holds for offline printing (lapsed ones included).
+        "leases": PrefetchLease.objects.filter(station=station).count(),
     }

@@ -9,14 +9,17 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ektp.devices.models import Office
 from ektp.enrollment.keys import biometric_key
 from ektp.enrollment.sealing import row_binding, seal, unseal
 from ektp.errors import Conflict, NotFound
 from ektp.issuance import rules
-from ektp.issuance.models import Application, ApplicationHistory
+from ektp.issuance.models import Application
+from ektp.issuance.services import application_mirror_status
 from ektp.stations import packets
 from ektp.stations.models import PrefetchedRecord, StationIdentity, SyncConflict
 from ektp.stations.outbox import identity, outbox_add
+from ektp.supplies import services as supplies
 
 
 def _card_binding(central_id: int) -> bytes:
@@ -37,29 +40,26 @@ def pull_apply(answer: dict) -> dict:
     cursor = answer.get("cursor")
     if isinstance(cursor, str):
         StationIdentity.objects.filter(pk=1).update(status_cursor=cursor[:80])
+    sent = answer.get("settings")
+    limits = sent.get("limits") if isinstance(sent, dict) else None
+    if isinstance(limits, dict):
+        StationIdentity.objects.filter(pk=1).update(limits=limits)
     return counts
 
 
 def _mirror_statuses(changes: list[dict]) -> int:
-    """Central decides the status of a recording: the local application follows it, with a
-    history row (no local state machine check: the steps were taken at central)."""
+    """Central decides the status of a recording: the local application follows it."""
     moved = 0
     for change in changes:
         application = (Application.objects.filter(
             enrollment__station_code=change.get("station"),
             enrollment__sequence=change.get("sequence")).order_by("-pk").first())
         status = change.get("status")
-        if application is None or status not in rules.ALLOWED_TRANSITIONS \
-                or application.status == status:
+        if application is None or status not in rules.ALLOWED_TRANSITIONS:
             continue
-        now = timezone.now()
-        if Application.objects.filter(pk=application.pk, status=application.status).update(
-                status=status, status_changed_at=now) == 1:
-            ApplicationHistory.objects.create(
-                application=application, from_status=application.status, to_status=status,
-                at=now, site=identity().code,
-                reason=f"sinkron dari pusat #{change.get('central_id')}")
-            moved += 1
+        moved += application_mirror_status(
+            application_id=application.pk, to_status=status, site=identity().code,
+            reason=f"sinkron dari pusat #{change.get('central_id')}")
     return moved
 
 
@@ -109,24 +109,39 @@ def prefetched_card(central_id: int) -> dict:
                                  associated_data=_card_binding(central_id)))
 
 
+def _print_office() -> Office:
+    office = Office.objects.filter(code=identity().office_code).first()
+    if office is None:
+        raise NotFound(_("Kantor stasiun ini tidak ada di basis data stasiun"),
+                       code="office_unknown")
+    return office
+
+
 @transaction.atomic
-def prefetched_print(*, actor, central_id: int, blank_serial: str) -> PrefetchedRecord:
-    """Print a prefetched record offline: once, and only while central has not withdrawn it;
-    the print result goes to the outbox in the same transaction."""
-    if not blank_serial.strip():
-        raise Conflict(_("Nomor seri blangko wajib diisi"), code="blank_serial_required")
+def prefetched_print(*, actor, central_id: int, blank_serial: str | None = None
+                     ) -> PrefetchedRecord:
+    """Print a prefetched record offline: once, and only while central has not withdrawn it.
+    It takes a blank (the one scanned, else the lowest serial) and a ribbon and film share from
+    the station's office stock; the stock movements and the print result go to the outbox in
+    the same transaction. Out of stock, nothing changes and the record stays ready."""
     updated = PrefetchedRecord.objects.filter(
         central_application_id=central_id, state=PrefetchedRecord.State.READY).update(
-        state=PrefetchedRecord.State.PRINTED, printed_at=timezone.now(),
-        blank_serial=blank_serial.strip()[:32])
+        state=PrefetchedRecord.State.PRINTED, printed_at=timezone.now())
     record = PrefetchedRecord.objects.filter(central_application_id=central_id).first()
     if record is None:
         raise NotFound(_("Rekaman tidak ada di stasiun ini"), code="prefetch_unknown")
     if updated != 1:
         _refuse(record)
+    office, reference = _print_office(), f"cetak offline #{central_id}"
+    blank = supplies.blank_take(
+        actor=actor, office_id=office.pk, serial=(blank_serial or "").strip() or None,
+        first_card=prefetched_card(central_id).get("kind", "new") == "new", reference=reference)
+    supplies.consumables_take(actor=actor, office_id=office.pk, reference=reference)
+    record.blank_serial = blank.serial
+    record.save(update_fields=["blank_serial"])
     outbox_add(kind="print_result", payload={
-        "application": {"central_id": central_id}, "blank_serial": record.blank_serial,
-        "office_code": identity().office_code})
+        "application": {"central_id": central_id}, "blank_serial": blank.serial,
+        "office_code": office.code})
     return record
 
 

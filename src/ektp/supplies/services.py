@@ -526,3 +526,91 @@ def destruction_record(*, actor, office_id: int, ba_number: str, witnesses: list
           kind=Kind.DESTROYED, quantity=0, reference=ba_number,
           note=f"{len(serials)} card(s)")
     return destruction
+
+
+# --- movements made offline at a station, booked at central -------------------------------------
+
+# How a station's receipt or transfer names its blanks: "KTP25-0000001..KTP25-0000100" (a
+# receipt may add "; request #n").
+_SERIAL_NUMBER = rf"(\d{{{rules.SERIAL_DIGITS}}})"
+_RANGE_NOTE = re.compile(rf"(\S+?){_SERIAL_NUMBER}\.\.(\S+?){_SERIAL_NUMBER}(;.*)?")
+
+
+def _range_serials(note: str, quantity: int) -> list[str]:
+    match = _RANGE_NOTE.fullmatch(note.strip())
+    try:
+        if match and match.group(1) == match.group(3) \
+                and int(match.group(4)) - int(match.group(2)) + 1 == quantity:
+            return rules.serial_range(match.group(1), int(match.group(2)), quantity)
+    except ValueError:
+        pass
+    raise DomainError(_("Rentang nomor seri blangko dari stasiun tidak terbaca: %(n)s")
+                      % {"n": note[:60]}, code="blank_range_unknown")
+
+
+def _mirror_take(office_id: int, earmark: str, serial: str) -> None:
+    """The blank a station printed on: in stock here at its office, now used."""
+    blank = BlankCard.objects.filter(serial=serial.strip(), office_id=office_id,
+                                     earmark=earmark).first()
+    if blank is None:
+        raise NotFound(_("Blangko %(s)s tidak tercatat di kantor stasiun ini") % {"s": serial},
+                       code="blank_serial_unknown")
+    if not (_remove(office_id, Item.BLANK, earmark, 1) and _claim(blank.pk)):
+        raise Conflict(_("Blangko %(s)s sudah tidak tersedia di pusat") % {"s": serial},
+                       code="blank_serial_used")
+
+
+def _mirror_balance(office_id: int, item: str, earmark: str, quantity: int, note: str) -> None:
+    if quantity < 0 and not _remove(office_id, item, earmark, -quantity):
+        raise Conflict(_("Saldo %(item)s kantor ini di pusat kurang dari %(n)d") % {
+            "item": Item(item).label, "n": -quantity}, code="stock_short")
+    if quantity > 0:
+        serials = _range_serials(note, quantity) if item == Item.BLANK else []
+        _check_serials_free(serials)
+        _add(office_id, item, earmark, quantity)
+        _store_blanks(office_id, earmark, serials)
+
+
+@transaction.atomic
+def station_movement_mirror(*, office_id: int, item: str, earmark: str, kind: str, quantity: int,
+                            at, reference: str, key: str, note: str = "",
+                            counterpart_id: int | None = None) -> StockMovement:
+    """Book into this ledger a movement a station made offline in its own, once per ``key``
+    (a repeat returns the first booking). A blank printed on (its serial in ``note``) becomes
+    used here; blanks received come with their serial range; informational rows (quantity 0)
+    only add the row. Nothing is booked when the balance here would go below zero."""
+    if booked := StockMovement.objects.filter(idempotency_key=key).first():
+        return booked
+    _check_item(item, earmark)
+    if kind not in Kind.values or isinstance(quantity, bool) or not isinstance(quantity, int) \
+            or abs(quantity) >= 10**rules.SERIAL_DIGITS:  # beyond any delivery: a broken row
+        raise DomainError(_("Mutasi stok dari stasiun tidak sah"), code="movement_invalid")
+    _office(office_id)
+    if item == Item.BLANK and kind == Kind.CONSUMED and quantity == -1 and note.strip():
+        _mirror_take(office_id, earmark, note)
+    else:
+        _mirror_balance(office_id, item, earmark, quantity, note)
+    return StockMovement.objects.create(
+        office_id=office_id, item=item, earmark=earmark, kind=kind, quantity=quantity, at=at,
+        reference=reference[:100], counterpart_id=counterpart_id, idempotency_key=key,
+        note=note[:300])
+
+
+@transaction.atomic
+def station_spoil_mirror(*, office_id: int, serial: str, reason: str) -> InvalidCard:
+    """A card a station spoiled offline, booked invalid here as ``blank_spoil`` does, but with
+    no ledger row: the station's own (informational) row arrives as a stock movement."""
+    if reason not in InvalidCard.Reason.values or reason.startswith("returned"):
+        raise DomainError(_("Unknown spoilage reason %(r)r") % {"r": reason}, code="spoil_reason")
+    serial = (serial or "").strip()
+    if InvalidCard.objects.filter(serial=serial).exists():
+        raise Conflict(_("Card %(s)s is already booked as invalid") % {"s": serial},
+                       code="card_already_booked")
+    blank = BlankCard.objects.filter(serial=serial, office_id=office_id).first()
+    if blank is None:
+        raise NotFound(_("Blangko %(s)s tidak tercatat di kantor stasiun ini") % {"s": serial},
+                       code="blank_serial_unknown")
+    if BlankCard.objects.filter(pk=blank.pk, status=USED).update(status=SPOILED) != 1:
+        raise Conflict(_("Only a used blank can be spoiled; %(s)s is %(status)s") % {
+            "s": blank.serial, "status": blank.get_status_display()}, code="blank_not_used")
+    return _book_invalid(serial=serial, office_id=office_id, reason=reason)

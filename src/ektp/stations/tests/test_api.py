@@ -89,3 +89,36 @@ def test_sync_endpoints_refuse_unsigned_requests(client, station):
     response = client.post("/api/stations/sync/pull", b"{}", content_type="application/json",
                            headers={"X-Ektp-Station": "NOBODY"})
     assert (response.status_code, response.json()["code"]) == (401, "unknown_station")
+
+
+class Recorder:
+    """The line between station and central, keeping a copy of every request it carried."""
+
+    def __init__(self):
+        from ektp.stations.tests.in_process_sync import CentralInProcess
+
+        self.inner, self.base_url, self.sent = CentralInProcess(), "http://testserver", []
+
+    def post(self, path, body, headers):
+        self.sent.append((path, body, headers))
+        return self.inner.post(path, body, headers)
+
+
+def test_a_request_replayed_from_the_line_is_refused(station, office):
+    """Someone who copied a signed pull off the line cannot fetch the card data again."""
+    from django.test import override_settings
+
+    from ektp.printing.tests.factories import print_ready
+    from ektp.stations.client import SyncClient
+
+    print_ready()
+    line = Recorder()
+    with override_settings(EKTP_ROLE="station"):
+        assert SyncClient(line).sync().pulled["prefetched"] == 1
+    path, body, headers = line.sent[-1]
+    assert path == "/api/stations/sync/pull"
+    replayed = line.inner.post(path, body, headers)
+    assert replayed.status == 409 and b"request_replayed" in replayed.body
+    assert b"card" not in replayed.body
+    with override_settings(EKTP_ROLE="station"):
+        assert SyncClient(line).sync().pulled["prefetched"] == 0  # the station goes on

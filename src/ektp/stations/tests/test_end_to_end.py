@@ -2,20 +2,15 @@
 process (``EKTP_ROLE=station``, another SQLite file), talking HTTP on loopback.
 
 The station registers, records, syncs; central goes down, the station keeps recording and
-carries its outbox to central on a file; central comes back and the later sync acknowledges
-the same packets as already received; penunggalan at central reaches the station as a status;
+carries its outbox to central on a file and central's signed receipt back; central comes
+back; penunggalan at central reaches the station as a status;
 a record prefetched before the outage is printed offline once and reported."""
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+
+from ektp.stations.local_cluster import Node
 
 # Its own SQLite processes, not the test database: the PostgreSQL pass of `make test` skips it.
 pytestmark = [pytest.mark.slow, pytest.mark.once]
@@ -24,56 +19,10 @@ PASSWORD = "rahasia-kupang-2026"
 CODE = "KPG-ALAK-01"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Side:
-    def __init__(self, data_dir: Path, role: str):
-        self.env = {**os.environ, "EKTP_DATA_DIR": str(data_dir), "EKTP_ROLE": role,
-                    "EKTP_DEBUG": "true", "EKTP_STATION_MIN_FREE_MB": "1",
-                    "EKTP_TASK_BACKEND": "django_tasks_db.DatabaseBackend",
-                    "DJANGO_SETTINGS_MODULE": "ektp.settings"}
-        self.env.pop("DATABASE_URL", None)
-        self.data_dir = data_dir
-
-    def ektp(self, *args: str, check: bool = True, timeout: float = 300):
-        result = subprocess.run([sys.executable, "-m", "ektp.cli", *args], env=self.env,
-                                capture_output=True, text=True, timeout=timeout)
-        if check and result.returncode:
-            raise AssertionError(f"ektp {' '.join(args)}: {result.stdout}{result.stderr}")
-        return result
-
-    def shell(self, code: str) -> str:
-        return self.ektp("shell", "--no-imports", "-c", code).stdout.strip()
-
-
-def _serve(central: Side, port: int) -> subprocess.Popen:
-    server = subprocess.Popen([sys.executable, "-m", "ektp.cli", "serve", "--port", str(port),
-                               "--no-worker"], env=central.env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/docs", timeout=2)
-            return server
-        except OSError:
-            time.sleep(0.3)
-    server.kill()
-    raise AssertionError("central did not start")
-
-
-def _stop(server: subprocess.Popen) -> None:
-    server.terminate()
-    server.wait(timeout=30)
-
-
 SETUP = f"""
 from ektp.enrollment.tests.factories import PersonFactory, UserFactory
-from ektp.printing.tests.factories import print_point
-print_point()
+from ektp.printing.tests.factories import print_point, stock
+stock(print_point(), 3)  # the print point's own blanks, ribbon and film
 UserFactory(username="admin", role="central_admin", region_id=None, password="{PASSWORD}")
 for _ in range(4):  # the last one is recorded at central itself
     PersonFactory()
@@ -102,20 +51,15 @@ LOCAL_STATUSES = ("from ektp.issuance.models import Application; print(sorted(se
 
 
 def test_central_and_station_processes(tmp_path):
-    central, station = Side(tmp_path / "central", "central"), Side(tmp_path / "station",
+    central, station = Node(tmp_path / "central", "central"), Node(tmp_path / "station",
                                                                    "station")
-    central.data_dir.mkdir()
     central.ektp("migrate", "-v", "0")
     central.ektp("regions", "load")
     central.shell(SETUP)
-    station.data_dir.mkdir()  # the station starts from the same register (reference data)
-    for name in ("ektp.sqlite3", "ektp.sqlite3-wal"):
-        if (central.data_dir / name).exists():
-            shutil.copy(central.data_dir / name, station.data_dir / name)
+    central.copy_register_to(station)  # the station starts from the same register
     app_id, outcome = central.shell(PRINT_READY).splitlines()[-1].split()
     assert outcome == "PRINT_READY_RECORD"
-    port = _free_port()
-    server = _serve(central, port)
+    port = central.serve()
     try:
         url = f"http://127.0.0.1:{port}"
         key_id = central.ektp("station", "keys").stdout.split("central_key_id\t")[1].split()[0]
@@ -130,35 +74,41 @@ def test_central_and_station_processes(tmp_path):
             f"print(PrefetchedRecord.objects.filter(central_application_id={app_id}).count())"
         )) == 1
     finally:
-        _stop(server)
+        central.stop()
     # Central is down: the station records and prints on, and sync fails with a clear code.
     station.shell(_record(1))
     station.shell("from ektp.stations.station_pull import prefetched_print;"
-                  f"prefetched_print(actor=None, central_id={app_id}, blank_serial='KTP25-1')")
+                  f"prefetched_print(actor=None, central_id={app_id})")
     failed = station.ektp("sync", check=False)
     assert failed.returncode != 0 and "central_unreachable" in failed.stderr
-    assert station.shell(OUTBOX) == "2"
+    # The recording, and the print: its blank, ribbon and film from the station's stock.
+    assert station.shell(OUTBOX) == "5"
     usb = tmp_path / "usb-outbox.json"
     station.ektp("sync", "export", str(usb))
-    assert "accepted 2" in central.ektp("sync", "import", str(usb)).stdout
-    assert "duplicate 2" in central.ektp("sync", "import", str(usb)).stdout
+    assert "accepted 5" in central.ektp("sync", "import", str(usb)).stdout
+    imported_again = central.ektp("sync", "import", str(usb)).stdout
+    assert "duplicate 5" in imported_again and "tanda terima" in imported_again
+    # Central's signed receipt, carried back on the stick, empties the station's outbox.
+    receipt = station.ektp("sync", "receipt", f"{usb}.receipt.json").stdout
+    assert "diterima pusat 5 (ulang 5)" in receipt
+    assert station.shell(OUTBOX) == "0"
     central.ektp("dedup", "run")
-    server = _serve(central, port)
+    central.serve(port)
     try:
         report = station.ektp("sync").stdout
-        assert "diterima pusat 2 (ulang 2)" in report and "konflik 0" in report
-        assert station.shell(OUTBOX) == "0"
+        assert "dikirim 0" in report and "konflik 0" in report
         assert "BIO_CAPTURED" not in station.shell(LOCAL_STATUSES)
     finally:
-        _stop(server)
+        central.stop()
     listing = central.ektp("station", "list").stdout
-    assert "diterima 3" in listing and "celah -" in listing and "ditolak 0" in listing
+    assert "diterima 6" in listing and "celah -" in listing and "ditolak 0" in listing
     assert central.shell("from ektp.issuance.models import Application;"
                          f"print(Application.objects.get(pk={app_id}).status)") == "CARD_PRINTED"
 
 
 def test_short_chaos_run(tmp_path):
-    """The chaos run of bench/stations/chaos.py, short: two stations, 40 faults."""
+    """The chaos run of bench/stations/chaos.py, short: two stations, 40 faults, and four
+    kill -9 among the station processes and central's server, both kinds at least once."""
     import importlib.util
 
     path = Path(__file__).resolve().parents[4] / "bench" / "stations" / "chaos.py"
@@ -166,6 +116,9 @@ def test_short_chaos_run(tmp_path):
     chaos = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(chaos)
     result = chaos.main(["--stations", "2", "--faults", "40", "--rounds", "40", "--records",
-                         "6", "--print-ready", "4", "--dir", str(tmp_path / "chaos")])
+                         "6", "--print-ready", "6", "--blanks", "2", "--kills", "4",
+                         "--kill-gap", "2", "--dir", str(tmp_path / "chaos")])
     assert result["ok"], result
     assert result["faults"] > 0
+    assert result["kills"]["station"] >= 1 and result["kills"]["central"] >= 1, result
+    assert result["kills"]["crashes"] == 0

@@ -13,11 +13,11 @@ from ektp.enrollment.models import Enrollment
 from ektp.enrollment.tests.factories import PersonFactory, record
 from ektp.errors import DomainError
 from ektp.issuance import rules
-from ektp.stations import keys, packets
+from ektp.stations import keys, outbox, packets
 from ektp.stations.client import SyncClient, backoff_delay, sync_loop
 from ektp.stations.models import OutboxPacket, ReceivedPacket, RejectedPacket, StationIdentity
 from ektp.stations.tests.in_process_sync import STATION, CentralInProcess, FaultyTransport
-from ektp.stations.usb import outbox_export, outbox_import
+from ektp.stations.usb import outbox_export, outbox_import, receipt_apply, receipt_make
 
 
 def test_a_recording_at_the_station_writes_its_packet(as_station):
@@ -82,6 +82,23 @@ def test_guard_rails_stop_new_recordings(as_station, settings, limit, setup, cod
     assert (Enrollment.objects.count(), OutboxPacket.objects.count()) == before
 
 
+def test_central_sets_the_guard_rails_at_its_next_pull(station, settings):
+    """The office decides how long its stations may work cut off: central's limits, pulled
+    at a sync, win over the laptop's own; a damaged value is ignored."""
+    from ektp.stations.station_pull import pull_apply
+
+    with override_settings(EKTP_ROLE="station"):
+        pull_apply({"settings": {"limits": {"max_packets": 1, "min_free_mb": "banyak",
+                                            "max_days": -3}}})
+        record(PersonFactory(), station_code=STATION, sequence=1)
+        with pytest.raises(DomainError) as refused:
+            record(PersonFactory(), station_code=STATION, sequence=2)
+        limits = outbox.guard_limits()
+    assert refused.value.code == "station_outbox_full"
+    assert limits == {"max_packets": 1, "min_free_mb": settings.EKTP_STATION_MIN_FREE_MB,
+                      "max_days": settings.EKTP_STATION_MAX_DAYS_UNSYNCED}
+
+
 def test_print_spoil_and_stock_at_a_print_point_become_packets(as_station, office):
     from ektp.printing.services import print_job_finish, print_job_spoil, print_job_start
     from ektp.printing.tests.factories import print_ready, stock
@@ -142,6 +159,68 @@ def test_a_tampered_usb_file_is_refused_and_kept_aside(station, tmp_path):
     with override_settings(EKTP_ROLE="central"):
         assert outbox_import(tmp_path / "junk.json")["file_malformed"] == 1
     assert ReceivedPacket.objects.count() == 1
+
+
+def _exported_and_imported(tmp_path, count: int):
+    _station_packets(count)
+    path, receipt = tmp_path / "outbox.json", tmp_path / "outbox.json.receipt.json"
+    with override_settings(EKTP_ROLE="station"):
+        outbox_export(path)
+    with override_settings(EKTP_ROLE="central"):
+        assert outbox_import(path, receipt=receipt)["accepted"] == count
+    return receipt
+
+
+def test_central_receipt_on_the_stick_empties_the_outbox_once(station, tmp_path):
+    """No network at all: central's signed receipt is what lets packets leave the station's
+    disk, and it restarts the days-since-sync guard rail; read twice, it changes nothing."""
+    receipt = _exported_and_imported(tmp_path, 3)
+    with override_settings(EKTP_ROLE="station"):
+        report = receipt_apply(receipt)
+        synced = StationIdentity.objects.get().last_sync_at
+        again = receipt_apply(receipt)
+    assert (report.acknowledged, again.acknowledged) == (3, 0)
+    assert not OutboxPacket.objects.exists()
+    assert synced is not None and StationIdentity.objects.get().last_sync_at == synced
+
+
+def _resigned(receipt_path, change) -> None:
+    """The receipt with its content changed but its old signature kept."""
+    outer = json.loads(receipt_path.read_bytes())
+    inner = json.loads(outer["receipt"])
+    change(inner)
+    outer["receipt"] = packets.canonical(inner).decode("utf-8")
+    receipt_path.write_bytes(packets.canonical(outer))
+
+
+@pytest.mark.parametrize("tamper, code", [
+    (lambda path: _resigned(path, lambda r: r["results"].append(
+        {"id": "00000000-0000-4000-8000-000000000000", "status": "accepted"})),
+     "receipt_invalid"),
+    (lambda path: path.write_bytes(b"not a receipt"), "receipt_invalid"),
+    (lambda path: path.write_bytes(_forged_receipt()), "receipt_invalid"),
+    (lambda path: path.write_bytes(receipt_make("KPG-LAIN-01", [])), "receipt_other_station"),
+])
+def test_a_forged_or_damaged_receipt_changes_nothing(station, tmp_path, tamper, code):
+    receipt = _exported_and_imported(tmp_path, 2)
+    with override_settings(EKTP_ROLE="central"):
+        tamper(receipt)
+    with override_settings(EKTP_ROLE="station"), pytest.raises(DomainError) as refused:
+        receipt_apply(receipt)
+    assert refused.value.code == code
+    assert OutboxPacket.objects.filter(state=OutboxPacket.State.PENDING).count() == 2
+    assert StationIdentity.objects.get().last_sync_at is None
+
+
+def _forged_receipt() -> bytes:
+    """A well-formed receipt signed by a key that is not the central the station pinned."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    body = packets.canonical({"format": "ektp-receipt-v1", "station": STATION,
+                              "issued_at": "2026-01-01T00:00:00Z", "results": []})
+    signature = packets.sign_message(Ed25519PrivateKey.generate(), packets.RECEIPT_DOMAIN,
+                                     "usb-receipt", body)
+    return packets.canonical({"receipt": body.decode("utf-8"), "sig": signature})
 
 
 # --- the loop -----------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from ektp.errors import Conflict
 from ektp.issuance import rules
 from ektp.issuance.models import Application
 from ektp.issuance.services import application_transition
-from ektp.printing.tests.factories import print_ready
+from ektp.printing.tests.factories import print_ready, stock
 from ektp.stations.client import SyncClient
 from ektp.stations.ingest import packet_ingest
 from ektp.stations.models import (
@@ -198,8 +198,9 @@ def test_a_packet_id_reused_for_other_content_is_refused(station):
 # --- pull, prefetch and printing offline -----------------------------------------------------
 
 
-def test_prefetched_record_prints_once_and_reaches_central(station):
+def test_prefetched_record_prints_once_and_reaches_central(station, office):
     application = print_ready()
+    stock(office, 9)
     report = sync()
     assert report.pulled["prefetched"] >= 1
     record = PrefetchedRecord.objects.get(central_application_id=application.pk)
@@ -218,8 +219,9 @@ def test_prefetched_record_prints_once_and_reaches_central(station):
     assert sync().pulled["prefetched"] == 0  # printed here: never fetched as ready again
 
 
-def test_record_made_duplicate_meanwhile_raises_a_conflict(station):
+def test_record_made_duplicate_meanwhile_raises_a_conflict(station, office):
     printed_offline, withdrawn = print_ready(), print_ready()
+    stock(office, 1)
     sync()
     assert PrefetchedRecord.objects.filter(state="ready").count() == 2
     # Meanwhile at central: a later penunggalan run finds the first record a duplicate (set
@@ -228,7 +230,7 @@ def test_record_made_duplicate_meanwhile_raises_a_conflict(station):
     application_transition(actor=None, application_id=withdrawn.pk,
                            to_status=rules.S_CANCELLED, reason="meninggal")
     with override_settings(EKTP_ROLE="station"):  # the network is down: the station prints
-        prefetched_print(actor=None, central_id=printed_offline.pk, blank_serial="KTP25-1")
+        prefetched_print(actor=None, central_id=printed_offline.pk)
     report = sync()
     assert [c["code"] for c in report.conflicts] == ["duplicate_printed"]
     conflict = SyncConflict.objects.get(code="duplicate_printed")

@@ -37,3 +37,55 @@ def test_station_page_says_why_recording_stopped(client, station, settings):
     with override_settings(EKTP_ROLE="station"):
         page = client.get(URL).content.decode()
     assert 'id="guard"' in page and "station_disk_low" in page
+
+
+# --- printing at a print point station ---------------------------------------------------------
+
+PRINT_URL = "/stasiun/cetak/"
+
+
+def _prefetched(office):
+    from ektp.printing.tests.factories import print_ready, stock
+    from ektp.stations.tests.test_sync import sync
+
+    application = print_ready()
+    stock(office, 3)
+    sync()
+    return application
+
+
+def test_the_print_page_exists_only_on_a_station(client, db):
+    client.force_login(UserFactory(role="print_operator"))
+    assert client.get(PRINT_URL).status_code == 404
+
+
+def test_a_print_point_prints_a_held_record_once_and_gets_its_card(client, station, office):
+    from ektp.stations.models import OutboxPacket, PrefetchedRecord
+
+    application = _prefetched(office)
+    client.force_login(UserFactory(role="print_operator"))
+    with override_settings(EKTP_ROLE="station"):
+        page = client.get(PRINT_URL).content.decode()
+        assert f'id="record-{application.pk}"' in page and application.resident.name in page
+        pdf_url = f"{PRINT_URL}{application.pk}/kartu.pdf"
+        refused = client.get(pdf_url, follow=True).content.decode()
+        assert "not_printed_here" in refused  # no card before the blank is taken
+        done = client.post(f"{PRINT_URL}{application.pk}/", follow=True).content.decode()
+        assert "KTP25-0000001" in done
+        card = client.get(pdf_url)
+        packets = OutboxPacket.objects.count()
+        again = client.post(f"{PRINT_URL}{application.pk}/", follow=True).content.decode()
+    assert card["Content-Type"] == "application/pdf" and card.content.startswith(b"%PDF")
+    assert "already_printed" in again and OutboxPacket.objects.count() == packets
+    assert PrefetchedRecord.objects.get(central_application_id=application.pk).state == "printed"
+
+
+def test_printing_needs_print_run(client, station, office):
+    from ektp.stations.models import PrefetchedRecord
+
+    application = _prefetched(office)
+    client.force_login(UserFactory(role="head_of_office"))
+    with override_settings(EKTP_ROLE="station"):
+        assert client.get(PRINT_URL).status_code == 200
+        assert client.post(f"{PRINT_URL}{application.pk}/").status_code == 403
+    assert PrefetchedRecord.objects.get(central_application_id=application.pk).state == "ready"

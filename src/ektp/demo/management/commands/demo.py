@@ -31,10 +31,15 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=2025)
         parser.add_argument("--duplicate-rate", type=float, default=0.03,
                             help="share of recorded residents recorded again under a new NIK")
+        parser.add_argument("--stations", action="store_true",
+                            help="run a central and two stations on this machine (their own "
+                                 "folders and SQLite files), cut the network, reconnect")
 
-    def handle(self, *args, residents, seed, duplicate_rate, **options):
+    def handle(self, *args, residents, seed, duplicate_rate, stations, **options):
         if residents < 10:
             raise CommandError("--residents must be at least 10")
+        if stations:
+            return self._stations(min(residents, 600))
         if not Region.objects.filter(code=KUPANG).exists():
             regions_load()
         admin, password = ensure_demo_users()
@@ -52,6 +57,16 @@ class Command(BaseCommand):
         self.stdout.write(stock_and_capacity_table(KUPANG))
         self.stdout.write(f"Selesai dalam {time.monotonic() - started:.1f} detik.")
         self._print_logins(password)
+
+    def _stations(self, residents: int) -> None:
+        from django.conf import settings
+
+        from ektp.demo.stations_demo import StationsDemo
+
+        demo = StationsDemo(settings.DATA_DIR / "demo-stasiun", residents=residents,
+                            print_ready=12, write=self.stdout.write)
+        if not demo.run()["ok"]:
+            raise CommandError("stations_demo_failed: lihat tabel di atas")
 
     def _build(self, admin, residents, seed, duplicate_rate, quiet):
         with tqdm(total=residents, desc="Penduduk", unit="jiwa", disable=quiet) as bar:
