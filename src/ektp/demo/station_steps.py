@@ -179,7 +179,8 @@ def central_check() -> dict:
         stations[station.code] = {
             "received": rows.count(), "distinct": rows.values("packet_id").distinct().count(),
             "highest": rows.aggregate(n=Max("sequence"))["n"] or 0,
-            "gaps": sequence_gaps(station.pk), "not_applied": rows.exclude(
+            "gaps": sequence_gaps(station.pk), "via_file": rows.filter(via="file").count(),
+            "not_applied": rows.exclude(
                 outcome=ReceivedPacket.Outcome.APPLIED).count(),
             "enrolled": sorted(Enrollment.objects.filter(station_code=station.code)
                                .values_list("resident__nik", flat=True))}

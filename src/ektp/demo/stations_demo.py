@@ -2,9 +2,10 @@
 ``ektp`` process and SQLite file, the network between them a relay that can be cut.
 
 The Alak recording point records online, then through an outage; the Oebobo print point
-prefetches print-ready records of its kecamatan, then prints them offline. When the network
-comes back both sync, and central shows that every packet arrived exactly once, nothing was
-printed twice and the stock ledgers balance."""
+prefetches print-ready records of its kecamatan, then prints them offline. Alak's offline
+queue also goes to the Dinas on a USB stick, and central's signed receipt comes back on it.
+When the network comes back both sync, and central shows that every packet arrived exactly
+once, nothing was printed twice and the stock ledgers balance."""
 
 import json
 import shutil
@@ -69,13 +70,15 @@ class StationsDemo:
         return setup["password"]
 
     def register(self, password: str) -> None:
+        # The installer compares central's key id (read out by phone) before pinning it.
+        key_id = self.central.ektp("station", "keys").stdout.split("central_key_id\t")[1]
         for node, station in ((self.alak, RECORDING_STATION), (self.oebobo, PRINT_STATION)):
             node.ektp("station", "register", "--central", self.relay.url, "--code",
                       station["code"], "--office", station["office"], "--username", "admin",
-                      "--password", password)
+                      "--password", password, "--expect-key-id", key_id.split()[0])
         self.write(f"2. Stasiun {RECORDING_STATION['code']} (perekaman) dan "
                    f"{PRINT_STATION['code']} (titik cetak) terdaftar: kunci Ed25519 ditukar, "
-                   f"kunci pusat dipasang di stasiun.")
+                   f"kunci pusat ({key_id.split()[0]}) dipasang di stasiun.")
 
     def online(self) -> None:
         self.newcomer = self.step(self.central, "central-newcomer")["nik"]
@@ -95,6 +98,7 @@ class StationsDemo:
         queue = self.step(self.alak, "summary")["outbox"]
         self.write(f"   {RECORDING_STATION['code']} tetap merekam {OFFLINE_RECORDINGS}; antrean "
                    f"kirim {queue}; sinkron: {self.sync(self.alak)}")
+        self.carry_on_usb()
         cancelled = self.step(self.central, "central-cancel")["cancelled"]
         self.write(f"   Pusat mencatat pemohon #{cancelled} (PRR, dipegang titik cetak) meninggal "
                    f"dunia: permohonannya dibatalkan; stasiun belum tahu.")
@@ -104,14 +108,22 @@ class StationsDemo:
         self.central.ektp("dedup", "run")
         self.write("   Pusat menjalankan penunggalan atas rekaman yang sudah masuk.")
 
+    def carry_on_usb(self) -> None:
+        """No network at all: the outbox goes to the Dinas on a stick, the receipt comes back."""
+        stick = self.folder / "usb" / "alak.json"
+        stick.parent.mkdir(exist_ok=True)
+        self.alak.ektp("sync", "export", str(stick))
+        imported = self.central.ektp("sync", "import", str(stick)).stdout.splitlines()[0]
+        receipt = self.alak.ektp("sync", "receipt", f"{stick}.receipt.json").stdout.strip()
+        queue = self.step(self.alak, "summary")["outbox"]
+        self.write(f"   Petugas membawa antrean ke Dinas dengan USB; impor di pusat: {imported}; "
+                   f"tanda terima pusat dibaca stasiun: {receipt}; antrean kirim {queue}.")
+
     def reconnect(self) -> None:
         self.relay.restore()
         self.write("5. Jaringan PULIH.")
         for node, station in ((self.alak, RECORDING_STATION), (self.oebobo, PRINT_STATION)):
             self.write(f"   {station['code']} sinkron: {self.sync(node)}")
-        self.central.ektp("dedup", "run")
-        self.write(f"   Pusat: penunggalan; {RECORDING_STATION['code']} sinkron lagi (status): "
-                   f"{self.sync(self.alak)}")
 
     def tally(self) -> dict:
         central = self.step(self.central, "central-check")

@@ -38,3 +38,7 @@ def test_two_stations_work_through_an_outage_and_everything_arrives_once(tmp_pat
     assert central["conflicts"] == ["not_print_ready"]
     assert central["printed"] == OFFLINE_PRINTS - 1 == central["printed_distinct"]
     assert "central_unreachable" in text and "Jaringan PULIH" in text
+    # The offline recordings went to the Dinas on USB; the signed receipt emptied the queue.
+    assert alak["via_file"] == OFFLINE_RECORDINGS
+    assert f"diterima pusat {OFFLINE_RECORDINGS} (ulang 0)" in text
+    assert recording_point["outbox"] == 0

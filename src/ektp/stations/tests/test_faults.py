@@ -1,5 +1,5 @@
 """PostgreSQL cut in the middle of a station's backlog ingest (bench/stations/pg_restart.py,
-short): a real central on its own PostgreSQL database, a real station process, and every
+short: 50 packets): a real central on its own PostgreSQL database, a real station process, and every
 backend of central's database terminated three times while the station's packets are being
 ingested. The station syncs on until its outbox is empty; every packet is at central exactly
 once, one recording per recording packet, nothing rejected, central's ledgers balance.
@@ -29,10 +29,10 @@ def test_backends_terminated_mid_ingest(tmp_path):
     why = bench.pg_unavailable(bench.SERVER)
     if why:
         pytest.skip(why)
-    result = bench.main(["--packets", "80", "--batch", "5", "--terminations", "3",
+    result = bench.main(["--packets", "50", "--batch", "5", "--terminations", "3",
                          "--dir", str(tmp_path / "pgcut")])
     assert result["ok"], result
-    assert result["packets"] == 80
+    assert result["packets"] == 50
     assert result["terminations"] >= 2, result  # each cut terminated at least one backend
     assert result["failed_syncs"] >= 1, result  # and some push died with its connection
     assert result["restart"] == "not asked"
