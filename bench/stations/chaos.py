@@ -109,19 +109,13 @@ def prepare(folder: Path, args) -> tuple[Node, list[Node]]:
 
 # Stock ledgers: for each office, item and earmark the movements add up to the balance.
 LEDGER = """
-from django.db.models import Sum
-from ektp.supplies.models import StockBalance, StockMovement
+from ektp.supplies.selectors import ledger_check
 def ledger():
-    moved = {(r["office__code"], r["item"], r["earmark"]): r["total"]
-             for r in StockMovement.objects.values("office__code", "item", "earmark")
-             .annotate(total=Sum("quantity"))}
-    held = {(b.office.code, b.item, b.earmark): b.quantity
-            for b in StockBalance.objects.select_related("office")}
-    keys = sorted(set(moved) | set(held))
-    return {"rows": len(keys), "unbalanced": [
-        f"{'/'.join(k)}: movements {moved.get(k, 0)}, balance {held.get(k, 0)}"
-        for k in keys if moved.get(k, 0) != held.get(k, 0)]}
+    rows, unbalanced = ledger_check()
+    return {"rows": rows, "unbalanced": unbalanced}
 """
+
+
 CENTRAL_CHECK = LEDGER + """
 import json
 from ektp.enrollment.models import Enrollment

@@ -36,7 +36,8 @@ from ektp.stations.models import (
 )
 from ektp.stations.selectors import sequence_gaps
 from ektp.stations.station_pull import prefetched_print
-from ektp.supplies.models import Item, StockBalance, StockMovement
+from ektp.supplies.models import Item, StockBalance
+from ektp.supplies.selectors import ledger_check
 from ektp.supplies.services import allocation_receive
 
 # A kecamatan recording point in Alak and a print point in Oebobo, each a station laptop.
@@ -189,18 +190,8 @@ def central_check() -> dict:
     return {"stations": stations, "rejected": RejectedPacket.objects.count(),
             "conflicts": list(SyncConflict.objects.values_list("code", flat=True)),
             "printed": len(printed), "printed_distinct": len(set(printed)),
-            "ledgers_balance": ledgers_balance(),
+            "ledgers_balance": not ledger_check()[1],
             "print_point_blanks": _balance(PRINT_STATION["office"], Item.BLANK)}
-
-
-def ledgers_balance() -> bool:
-    """Every balance equals the sum of its ledger rows (the ledger is append-only)."""
-    sums = {(row["office_id"], row["item"], row["earmark"]): row["total"] for row in
-            StockMovement.objects.values("office_id", "item", "earmark").annotate(
-                total=Sum("quantity"))}
-    balances = {(row.office_id, row.item, row.earmark): row.quantity
-                for row in StockBalance.objects.all()}
-    return all(sums.get(key, 0) == balances.get(key, 0) for key in sums.keys() | balances.keys())
 
 
 def _balance(office_code: str, item: str) -> int:

@@ -200,3 +200,17 @@ def ledger_mismatches() -> list[dict]:
     found += [{"office_id": k[0], "item": k[1], "earmark": k[2], "quantity": None, "ledger": v}
               for k, v in sums.items() if v != 0]
     return found
+
+
+def ledger_check() -> tuple[int, list[str]]:
+    """(balances checked, those that are off): every balance must equal the sum of its ledger
+    rows, since the ledger is append-only and each row moved the balance by its quantity."""
+    moved = {(r["office__code"], r["item"], r["earmark"]): r["total"]
+             for r in StockMovement.objects.values("office__code", "item", "earmark")
+             .annotate(total=Sum("quantity"))}
+    held = {(b.office.code, b.item, b.earmark): b.quantity
+            for b in StockBalance.objects.select_related("office")}
+    keys = sorted(set(moved) | set(held))
+    off = [key for key in keys if moved.get(key, 0) != held.get(key, 0)]
+    return len(keys), [f"{'/'.join(key)}: movements {moved.get(key, 0)}, balance "
+                       f"{held.get(key, 0)}" for key in off]
